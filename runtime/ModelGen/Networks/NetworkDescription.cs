@@ -1,0 +1,111 @@
+using System;
+using System.Collections.Generic;
+
+namespace ModelGen;
+
+/// <summary>Everything the runtime needs to know about a generated network, all fixed at compile time.</summary>
+public sealed class NetworkDescription
+{
+    /// <summary>Creates a description; generated code calls this once per model type.</summary>
+    public NetworkDescription(
+        string name,
+        int[] inputShape,
+        int outputLength,
+        int parameterCount,
+        int workspaceLength,
+        bool softmaxOutput,
+        string architecture,
+        string fingerprint,
+        string summary,
+        LayerDescription[] layers,
+        ParameterView[] parameterViews)
+    {
+        Name = name;
+        InputShape = inputShape;
+        InputLength = 1;
+        foreach (var d in inputShape) InputLength *= d;
+        OutputLength = outputLength;
+        ParameterCount = parameterCount;
+        WorkspaceLength = workspaceLength;
+        SoftmaxOutput = softmaxOutput;
+        Architecture = architecture;
+        Fingerprint = fingerprint;
+        Summary = summary;
+        Layers = layers;
+        ParameterViews = parameterViews;
+    }
+
+    /// <summary>Full name of the model class.</summary>
+    public string Name { get; }
+
+    /// <summary>Input shape: { height, width, channels } or { length }.</summary>
+    public IReadOnlyList<int> InputShape { get; }
+
+    /// <summary>Number of floats in one input sample.</summary>
+    public int InputLength { get; }
+
+    /// <summary>Number of floats the last layer produces for one sample (classes, for a classifier).</summary>
+    public int OutputLength { get; }
+
+    /// <summary>Number of trainable parameters.</summary>
+    public int ParameterCount { get; }
+
+    /// <summary>Floats of scratch memory one forward/backward pass needs.</summary>
+    public int WorkspaceLength { get; }
+
+    /// <summary>True when the last layer applies softmax (its outputs are probabilities).</summary>
+    public bool SoftmaxOutput { get; }
+
+    /// <summary>Canonical text of the layer spec, e.g. <c>Input(28x28x1) Conv2D(6,k5,s1,same,tanh) ...</c>.</summary>
+    public string Architecture { get; }
+
+    /// <summary>Hash of <see cref="Architecture"/>: model files store it to refuse weights of another network.</summary>
+    public string Fingerprint { get; }
+
+    /// <summary>Keras-style summary table (layer, output shape, parameters).</summary>
+    public string Summary { get; }
+
+    /// <summary>Layers in execution order.</summary>
+    public IReadOnlyList<LayerDescription> Layers { get; }
+
+    /// <summary>Named slices of the parameter buffer in Keras layouts (<c>conv2d/kernel</c> is [kh, kw, in, out]).</summary>
+    public IReadOnlyList<ParameterView> ParameterViews { get; }
+
+    /// <summary>Finds a parameter view by its Keras name, e.g. <c>dense_1/bias</c>.</summary>
+    public ParameterView GetView(string name)
+    {
+        foreach (var view in ParameterViews)
+        {
+            if (view.Name == name) return view;
+        }
+        throw new KeyNotFoundException($"{Name} has no parameter named '{name}'.");
+    }
+}
+
+/// <summary>One layer of a generated network.</summary>
+/// <param name="Name">Keras-style name, e.g. <c>conv2d_1</c>.</param>
+/// <param name="Kind">Layer type: Conv2D, MaxPool2D, AvgPool2D, Flatten or Dense.</param>
+/// <param name="OutputShape">Shape of one sample's output.</param>
+/// <param name="ParameterCount">Trainable parameters of this layer.</param>
+public sealed record LayerDescription(string Name, string Kind, int[] OutputShape, int ParameterCount);
+
+/// <summary>A named slice of the parameter buffer.</summary>
+/// <param name="Name">Keras-style name, e.g. <c>conv2d/kernel</c>.</param>
+/// <param name="Offset">First index in the parameter buffer.</param>
+/// <param name="Shape">Shape in Keras layout.</param>
+public sealed record ParameterView(string Name, int Offset, int[] Shape)
+{
+    /// <summary>Number of floats in the view.</summary>
+    public int Length
+    {
+        get
+        {
+            var n = 1;
+            foreach (var d in Shape) n *= d;
+            return n;
+        }
+    }
+
+    /// <summary>The view's floats inside <paramref name="buffer"/> (parameters or gradients).</summary>
+    public Span<float> Of(float[] buffer) => buffer.AsSpan(Offset, Length);
+}
