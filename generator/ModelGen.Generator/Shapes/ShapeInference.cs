@@ -1,0 +1,331 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using ModelGen.Generator.Diagnostics;
+using ModelGen.Generator.Model;
+using ModelGen.Generator.Parsing;
+
+namespace ModelGen.Generator.Shapes;
+
+/// <summary>
+/// Keras's shape arithmetic over the parsed layers: checks every layer against the shape it receives, reports every
+/// problem at once (continuing past a recoverable one), and lays out parameters and the workspace.
+/// </summary>
+internal static class ShapeInference
+{
+    /// <summary>Largest parameter buffer or workspace a generated network may use (floats).</summary>
+    public const long MaxBufferLength = 1L << 28;
+
+    public static ModelPlan? Infer(
+        string ns,
+        string className,
+        Shape input,
+        IReadOnlyList<LayerSpec> specs,
+        IReadOnlyList<LayerSource> sources,
+        List<DiagnosticInfo> diagnostics)
+    {
+        var errorsBefore = diagnostics.Count;
+        var layers = new List<LayerPlan>();
+        var kerasCounters = new Dictionary<LayerKind, int>();
+        Shape? current = input;
+        var currentOffset = -1;      // -1: the network input, which is not part of the workspace
+        var producer = "the input";
+        long parameterOffset = 0;
+        long workspaceOffset = 0;
+        long largestActivation = 0;
+
+        for (var i = 0; i < specs.Count; i++)
+        {
+            var spec = specs[i];
+            var source = sources[i];
+            var position = i + 1;
+            var display = $"{spec.Kind} #{position}";
+            var isLast = i == specs.Count - 1;
+            var argumentsValid = CheckArguments(spec, source, display, isLast, diagnostics);
+            var received = current;
+
+            if (spec.HasDeclaredInputShape)
+            {
+                var declared = spec.DeclaredInputShape.ToArray();
+                if ((declared.Length != 1 && declared.Length != 3) || declared.Any(d => d < 1))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        Descriptors.MalformedInputShape, source.Argument("InputShape"), display, FormatArray(declared)));
+                }
+                else if (received is { } r && !Matches(declared, r))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(
+                        Descriptors.InputShapeMismatch, source.Argument("InputShape"),
+                        display, FormatShape(declared), r.ToString(), producer, FormatArray(ShapeArray(r))));
+                }
+            }
+
+            if (received is not { } inShape || !argumentsValid)
+            {
+                current = null;
+                continue;
+            }
+
+            Shape? output = null;
+            int padTop = 0, padLeft = 0;
+            switch (spec.Kind)
+            {
+                case LayerKind.Conv2D:
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    if (!inShape.IsImage)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.SpatialLayerNeedsImage, source.Attribute, Describe(spec, display), inShape.ToString(), producer));
+                        break;
+                    }
+
+                    output = Spatial(spec, inShape, source, display, producer, diagnostics, out padTop, out padLeft);
+                    break;
+
+                case LayerKind.Flatten:
+                    if (!inShape.IsImage)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.FlattenOnFlatInput, source.Attribute, display, inShape.ToString(), producer));
+                    }
+
+                    output = Shape.Flat(checked((int)Math.Min(inShape.Length, int.MaxValue)));
+                    break;
+
+                case LayerKind.Dense:
+                    if (inShape.IsImage)
+                    {
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.DenseNeedsFlatInput, source.Attribute, Describe(spec, display), inShape.ToString(), producer));
+                        inShape = Shape.Flat((int)Math.Min(inShape.Length, int.MaxValue)); // continue as if flattened, to report later problems too
+                    }
+
+                    output = Shape.Flat(spec.Size);
+                    break;
+            }
+
+            if (output is not { } outShape)
+            {
+                current = null;
+                continue;
+            }
+
+            long kernelLength = spec.Kind switch
+            {
+                LayerKind.Conv2D => (long)spec.KernelSize * spec.KernelSize * inShape.Channels * spec.Size,
+                LayerKind.Dense => inShape.Length * spec.Size,
+                _ => 0,
+            };
+            long biasLength = spec.Kind is LayerKind.Conv2D or LayerKind.Dense ? spec.Size : 0;
+            var needsBuffer = spec.Kind != LayerKind.Flatten;
+            if (parameterOffset + kernelLength + biasLength > MaxBufferLength)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, source.Attribute, display,
+                    (parameterOffset + kernelLength + biasLength).ToString("N0", CultureInfo.InvariantCulture), "parameters",
+                    MaxBufferLength.ToString("N0", CultureInfo.InvariantCulture)));
+                current = null;
+                continue;
+            }
+
+            if (outShape.Length > MaxBufferLength || workspaceOffset + (needsBuffer ? outShape.Length : 0) > MaxBufferLength)
+            {
+                diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, source.Attribute, display,
+                    (workspaceOffset + outShape.Length).ToString("N0", CultureInfo.InvariantCulture), "activation values",
+                    MaxBufferLength.ToString("N0", CultureInfo.InvariantCulture)));
+                current = null;
+                continue;
+            }
+
+            kerasCounters.TryGetValue(spec.Kind, out var seen);
+            kerasCounters[spec.Kind] = seen + 1;
+            var kerasName = KerasBaseName(spec.Kind) + (seen == 0 ? string.Empty : "_" + seen.ToString(CultureInfo.InvariantCulture));
+
+            var outputOffset = needsBuffer ? (int)workspaceOffset : currentOffset;
+            layers.Add(new LayerPlan(
+                position, spec.Kind, kerasName, inShape, outShape, spec.Size, spec.KernelSize, spec.Stride, spec.Padding,
+                padTop, padLeft, spec.Activation,
+                (int)parameterOffset, (int)kernelLength, (int)(parameterOffset + kernelLength), (int)biasLength,
+                currentOffset, outputOffset));
+
+            parameterOffset += kernelLength + biasLength;
+            if (needsBuffer) workspaceOffset += outShape.Length;
+            largestActivation = Math.Max(largestActivation, outShape.Length);
+            current = outShape;
+            currentOffset = outputOffset;
+            producer = display;
+        }
+
+        var hasErrors = diagnostics.Skip(errorsBefore).Any(d => Descriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
+        if (hasErrors || layers.Count != specs.Count) return null;
+
+        var workspace = workspaceOffset + 2 * largestActivation;
+        if (workspace > MaxBufferLength)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, sources[sources.Count - 1].Attribute, $"{specs[specs.Count - 1].Kind} #{specs.Count}",
+                workspace.ToString("N0", CultureInfo.InvariantCulture), "workspace values", MaxBufferLength.ToString("N0", CultureInfo.InvariantCulture)));
+            return null;
+        }
+
+        var architecture = Architecture(input, layers);
+        return new ModelPlan(
+            ns, className, input, layers.ToEquatableArray(), (int)parameterOffset, (int)workspace,
+            (int)workspaceOffset, (int)largestActivation, architecture, Fingerprint(architecture));
+    }
+
+    private static Shape? Spatial(
+        LayerSpec spec, Shape input, LayerSource source, string display, string producer,
+        List<DiagnosticInfo> diagnostics, out int padTop, out int padLeft)
+    {
+        padTop = padLeft = 0;
+        var k = spec.KernelSize;
+        var s = spec.Stride;
+        if (spec.Kind == LayerKind.Conv2D && spec.Padding == PaddingKind.Same)
+        {
+            // Keras 'same': out = ceil(in / s); the odd extra padding goes bottom/right.
+            var outH = (int)(((long)input.Height + s - 1) / s);
+            var outW = (int)(((long)input.Width + s - 1) / s);
+            padTop = (int)Math.Max(((long)outH - 1) * s + k - input.Height, 0) / 2;
+            padLeft = (int)Math.Max(((long)outW - 1) * s + k - input.Width, 0) / 2;
+            return Shape.Image(outH, outW, spec.Size);
+        }
+
+        if (k > input.Height || k > input.Width)
+        {
+            var largest = Math.Min(input.Height, input.Width);
+            var fix = spec.Kind == LayerKind.Conv2D
+                ? $"use KernelSize <= {largest}, or Padding = Padding.Same"
+                : $"use a pool size of at most {largest}";
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.WindowLargerThanInput,
+                source.Argument(spec.Kind == LayerKind.Conv2D ? "kernelSize" : "poolSize"),
+                display, k, input.ToString(), producer, fix));
+            return null;
+        }
+
+        var channels = spec.Kind == LayerKind.Conv2D ? spec.Size : input.Channels;
+        return Shape.Image((input.Height - k) / s + 1, (input.Width - k) / s + 1, channels);
+    }
+
+    private static bool CheckArguments(LayerSpec spec, LayerSource source, string display, bool isLast, List<DiagnosticInfo> diagnostics)
+    {
+        var ok = true;
+        void Positive(int value, string argument, string label)
+        {
+            if (value >= 1) return;
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.LayerArgumentNotPositive, source.Argument(argument), display, label, value));
+            ok = false;
+        }
+
+        switch (spec.Kind)
+        {
+            case LayerKind.Conv2D:
+                Positive(spec.Size, "filters", "filters");
+                Positive(spec.KernelSize, "kernelSize", "kernelSize");
+                Positive(spec.Stride, "Stride", "Stride");
+                break;
+            case LayerKind.MaxPool2D:
+            case LayerKind.AvgPool2D:
+                Positive(spec.Size, "poolSize", "poolSize");
+                Positive(spec.Stride, "Stride", "Stride");
+                break;
+            case LayerKind.Dense:
+                Positive(spec.Size, "units", "units");
+                break;
+        }
+
+        if (!Enum.IsDefined(typeof(PaddingKind), spec.Padding))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidEnumValue, source.Argument("Padding"), display, "Padding", (int)spec.Padding, "Padding.Valid, Padding.Same"));
+            ok = false;
+        }
+
+        if (!Enum.IsDefined(typeof(ActivationKind), spec.Activation))
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.InvalidEnumValue, source.Argument("Activation"), display, "Activation", (int)spec.Activation,
+                "Activation.None, Activation.Tanh, Activation.Relu, Activation.Sigmoid, Activation.Softmax"));
+            ok = false;
+        }
+        else if (spec.Activation == ActivationKind.Softmax && !isLast)
+        {
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.SoftmaxNotLast, source.Argument("Activation"), Describe(spec, display)));
+        }
+
+        return ok;
+    }
+
+    private static bool Matches(int[] declared, Shape shape) =>
+        shape.IsImage
+            ? declared.Length == 3 && declared[0] == shape.Height && declared[1] == shape.Width && declared[2] == shape.Channels
+            : declared.Length == 1 && declared[0] == shape.Channels;
+
+    private static int[] ShapeArray(Shape shape) =>
+        shape.IsImage ? new[] { shape.Height, shape.Width, shape.Channels } : new[] { shape.Channels };
+
+    private static string FormatShape(int[] dims) => string.Join("x", dims.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+
+    private static string FormatArray(int[] dims) => "new[] { " + string.Join(", ", dims.Select(d => d.ToString(CultureInfo.InvariantCulture))) + " }";
+
+    /// <summary>The layer as the user wrote it, for messages: Dense(120), Conv2D(16, 5), MaxPool2D(2).</summary>
+    private static string Describe(LayerSpec spec, string display)
+    {
+        var call = spec.Kind switch
+        {
+            LayerKind.Conv2D => $"Conv2D({spec.Size}, {spec.KernelSize})",
+            LayerKind.Dense => $"Dense({spec.Size})",
+            LayerKind.Flatten => "Flatten",
+            _ => $"{spec.Kind}({spec.Size})",
+        };
+        return $"{call} ({display})";
+    }
+
+    private static string KerasBaseName(LayerKind kind) => kind switch
+    {
+        LayerKind.Conv2D => "conv2d",
+        LayerKind.MaxPool2D => "max_pooling2d",
+        LayerKind.AvgPool2D => "average_pooling2d",
+        LayerKind.Flatten => "flatten",
+        _ => "dense",
+    };
+
+    private static string Architecture(Shape input, List<LayerPlan> layers)
+    {
+        var text = new StringBuilder();
+        text.Append("Input(").Append(input).Append(')');
+        foreach (var layer in layers)
+        {
+            text.Append(' ');
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2D:
+                    text.Append(FormattableString.Invariant($"Conv2D({layer.Size},k{layer.KernelSize},s{layer.Stride},{layer.Padding.ToString().ToLowerInvariant()},{layer.Activation.ToString().ToLowerInvariant()})"));
+                    break;
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    text.Append(FormattableString.Invariant($"{layer.Kind}(p{layer.KernelSize},s{layer.Stride})"));
+                    break;
+                case LayerKind.Flatten:
+                    text.Append("Flatten");
+                    break;
+                case LayerKind.Dense:
+                    text.Append(FormattableString.Invariant($"Dense({layer.Size},{layer.Activation.ToString().ToLowerInvariant()})"));
+                    break;
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>64-bit FNV-1a of the architecture text, as 16 hex digits: stable across machines and runs.</summary>
+    internal static string Fingerprint(string architecture)
+    {
+        const ulong offsetBasis = 14695981039346656037UL;
+        const ulong prime = 1099511628211UL;
+        var hash = offsetBasis;
+        foreach (var b in Encoding.UTF8.GetBytes(architecture))
+        {
+            hash ^= b;
+            hash *= prime;
+        }
+
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+}
