@@ -1,0 +1,223 @@
+using System;
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace ModelGen;
+
+/// <summary>
+/// Adam with Keras's update and defaults (epsilon added before bias correction, Keras's form rather than PyTorch's).
+/// With t = <see cref="Optimizer.Iterations"/> + 1:
+/// alpha = lr·sqrt(1−β2^t)/(1−β1^t); m += (g−m)(1−β1); v += (g²−v)(1−β2); w −= alpha·m/(sqrt(v)+ε).
+/// </summary>
+/// <remarks>
+/// The per-step scalars are computed in double, the per-element update in float. The moment buffers are allocated on the
+/// first <see cref="Step"/> (or by <see cref="SetState"/>); after that a step allocates nothing.
+/// </remarks>
+public sealed class Adam : Optimizer
+{
+    /// <summary>The <see cref="OptimizerState.Kind"/> this optimizer writes and accepts.</summary>
+    public const string KindName = "adam";
+
+    private float[]? _m;
+    private float[]? _v;
+
+    /// <summary>Creates Adam with Keras's defaults unless told otherwise.</summary>
+    /// <param name="learningRate">Step size (Keras <c>learning_rate</c>), finite and ≥ 0.</param>
+    /// <param name="beta1">Decay of the first moment (Keras <c>beta_1</c>), in [0, 1).</param>
+    /// <param name="beta2">Decay of the second moment (Keras <c>beta_2</c>), in [0, 1).</param>
+    /// <param name="epsilon">Added to sqrt(v) (Keras <c>epsilon</c>), finite and ≥ 0.</param>
+    /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range.</exception>
+    public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
+    {
+        Validate(learningRate, beta1, beta2, epsilon, (message, name) => new ArgumentOutOfRangeException(name, message));
+        LearningRate = learningRate;
+        Beta1 = beta1;
+        Beta2 = beta2;
+        Epsilon = epsilon;
+    }
+
+    /// <summary>Step size (Keras <c>learning_rate</c>).</summary>
+    public double LearningRate { get; private set; }
+
+    /// <summary>Decay of the first moment (Keras <c>beta_1</c>).</summary>
+    public double Beta1 { get; private set; }
+
+    /// <summary>Decay of the second moment (Keras <c>beta_2</c>).</summary>
+    public double Beta2 { get; private set; }
+
+    /// <summary>Added to sqrt(v) before dividing (Keras <c>epsilon</c>).</summary>
+    public double Epsilon { get; private set; }
+
+    /// <inheritdoc/>
+    /// <exception cref="ArgumentException">The spans differ in length, or differ from the parameter count this optimizer already holds moments for.</exception>
+    public override void Step(Span<float> parameters, ReadOnlySpan<float> gradient)
+    {
+        if (parameters.Length != gradient.Length)
+        {
+            throw new ArgumentException(
+                $"Adam got {parameters.Length} parameters but {gradient.Length} gradient values; pass a gradient with the same layout as the parameters.",
+                nameof(gradient));
+        }
+
+        if (_m is null || _v is null)
+        {
+            _m = new float[parameters.Length];
+            _v = new float[parameters.Length];
+        }
+        else if (_m.Length != parameters.Length)
+        {
+            throw new ArgumentException(
+                $"This Adam instance holds moments for {_m.Length} parameters but was given {parameters.Length}; use one optimizer per parameter buffer.",
+                nameof(parameters));
+        }
+
+        long t = Iterations + 1;
+        double alpha = LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, t)) / (1.0 - Math.Pow(Beta1, t));
+        float a = (float)alpha;
+        float c1 = (float)(1.0 - Beta1);
+        float c2 = (float)(1.0 - Beta2);
+        float eps = (float)Epsilon;
+
+        Span<float> m = _m;
+        Span<float> v = _v;
+        int i = 0;
+        if (Vector.IsHardwareAccelerated)
+        {
+            // Same operations in the same order as the scalar tail (no fused multiply-add), so the result does not
+            // depend on the vector width of the machine.
+            var pw = MemoryMarshal.Cast<float, Vector<float>>(parameters);
+            var gw = MemoryMarshal.Cast<float, Vector<float>>(gradient);
+            var mw = MemoryMarshal.Cast<float, Vector<float>>(m);
+            var vw = MemoryMarshal.Cast<float, Vector<float>>(v);
+            var va = new Vector<float>(a);
+            var vc1 = new Vector<float>(c1);
+            var vc2 = new Vector<float>(c2);
+            var veps = new Vector<float>(eps);
+            for (int k = 0; k < pw.Length; k++)
+            {
+                var g = gw[k];
+                var mk = mw[k] + (g - mw[k]) * vc1;
+                var vk = vw[k] + (g * g - vw[k]) * vc2;
+                mw[k] = mk;
+                vw[k] = vk;
+                pw[k] -= mk * va / (Vector.SquareRoot(vk) + veps);
+            }
+
+            i = pw.Length * Vector<float>.Count;
+        }
+
+        for (; i < parameters.Length; i++)
+        {
+            float g = gradient[i];
+            float mi = m[i] + (g - m[i]) * c1;
+            float vi = v[i] + (g * g - v[i]) * c2;
+            m[i] = mi;
+            v[i] = vi;
+            parameters[i] -= mi * a / (MathF.Sqrt(vi) + eps);
+        }
+
+        Iterations = t;
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Slots are copies: m then v. Before the first step there are no slots yet (an empty array).</remarks>
+    public override OptimizerState GetState()
+    {
+        float[][] slots = _m is null || _v is null ? [] : [(float[])_m.Clone(), (float[])_v.Clone()];
+        return new OptimizerState(
+            KindName,
+            Iterations,
+            [("learning_rate", LearningRate), ("beta_1", Beta1), ("beta_2", Beta2), ("epsilon", Epsilon)],
+            slots);
+    }
+
+    /// <inheritdoc/>
+    /// <remarks>Takes the iteration count, the hyperparameters named in the state (others keep their value) and copies of the slots.</remarks>
+    /// <exception cref="ModelGenException">The state is not an Adam state, or its slots or settings are invalid.</exception>
+    public override void SetState(OptimizerState state)
+    {
+        ArgumentNullException.ThrowIfNull(state);
+        if (state.Kind != KindName)
+        {
+            throw new ModelGenException(
+                $"Cannot restore an optimizer state of kind '{state.Kind}' into Adam; create the optimizer that matches the state (kind '{state.Kind}') or start a fresh Adam.");
+        }
+
+        if (state.Iterations < 0)
+        {
+            throw new ModelGenException($"The Adam state has a negative iteration count ({state.Iterations}); the state is corrupt, start a fresh optimizer.");
+        }
+
+        double lr = LearningRate, b1 = Beta1, b2 = Beta2, eps = Epsilon;
+        foreach (var (name, value) in state.Hyperparameters ?? [])
+        {
+            switch (name)
+            {
+                case "learning_rate": lr = value; break;
+                case "beta_1": b1 = value; break;
+                case "beta_2": b2 = value; break;
+                case "epsilon": eps = value; break;
+                default:
+                    throw new ModelGenException(
+                        $"The Adam state has an unknown hyperparameter '{name}'; Adam takes learning_rate, beta_1, beta_2 and epsilon.");
+            }
+        }
+
+        Validate(lr, b1, b2, eps, (message, _) => new ModelGenException("The Adam state is invalid: " + message));
+
+        var slots = state.Slots ?? [];
+        if (slots.Length == 0)
+        {
+            if (state.Iterations != 0)
+            {
+                throw new ModelGenException(
+                    $"The Adam state has {state.Iterations} iterations but no moment buffers; the state is incomplete, start a fresh optimizer.");
+            }
+        }
+        else if (slots.Length != 2 || slots[0] is null || slots[1] is null || slots[0].Length != slots[1].Length)
+        {
+            throw new ModelGenException(
+                "The Adam state must hold two slots of equal length (m then v), "
+                + $"but has {slots.Length} with lengths [{string.Join(", ", Array.ConvertAll(slots, s => s?.Length ?? -1))}]; the state is corrupt or from another optimizer.");
+        }
+
+        LearningRate = lr;
+        Beta1 = b1;
+        Beta2 = b2;
+        Epsilon = eps;
+        Iterations = state.Iterations;
+        if (slots.Length == 0)
+        {
+            _m = null;
+            _v = null;
+        }
+        else
+        {
+            _m = (float[])slots[0].Clone();
+            _v = (float[])slots[1].Clone();
+        }
+    }
+
+    private static void Validate(double lr, double b1, double b2, double eps, Func<string, string, Exception> error)
+    {
+        if (!double.IsFinite(lr) || lr < 0)
+        {
+            throw error($"learning_rate must be a finite number ≥ 0, but is {lr}.", "learningRate");
+        }
+
+        if (!(b1 >= 0 && b1 < 1))
+        {
+            throw error($"beta_1 must be in [0, 1), but is {b1}; Keras's default is 0.9.", "beta1");
+        }
+
+        if (!(b2 >= 0 && b2 < 1))
+        {
+            throw error($"beta_2 must be in [0, 1), but is {b2}; Keras's default is 0.999.", "beta2");
+        }
+
+        if (!double.IsFinite(eps) || eps < 0)
+        {
+            throw error($"epsilon must be a finite number ≥ 0, but is {eps}; Keras's default is 1e-7.", "epsilon");
+        }
+    }
+}
