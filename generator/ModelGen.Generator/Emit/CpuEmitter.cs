@@ -96,6 +96,25 @@ internal static class CpuEmitter
         w.Close();
         w.Raw();
 
+        w.Raw("/// <inheritdoc cref=\"global::ModelGen.INetwork.ForwardLoss\"/>");
+        w.Line($"public float ForwardLoss({ReadOnlySpan} input, int label, {Span} workspace, {Span} output)");
+        w.OpenBrace();
+        w.Line($"{Ops}.CheckBackward(input.Length, label, workspace.Length, output.Length, ParameterCount, InputLength, WorkspaceLength, OutputLength, ParameterCount);");
+        w.Line($"RunForward(Parameters, input, workspace);");
+        w.Line($"{Span} scratch = workspace.Slice({plan.GradientScratchOffset}, {n});");
+        if (plan.SoftmaxOutput)
+        {
+            w.Line($"return {Ops}.SoftmaxCrossEntropy({Output(last)}, label, output, scratch);");
+        }
+        else
+        {
+            w.Line($"{Output(last)}.CopyTo(output);");
+            w.Line($"return {Ops}.LogitsCrossEntropy({Output(last)}, label, scratch);");
+        }
+
+        w.Close();
+        w.Raw();
+
         w.Raw("/// <inheritdoc cref=\"global::ModelGen.INetwork.ForwardBackward\"/>");
         w.Line($"public float ForwardBackward({ReadOnlySpan} input, int label, {Span} workspace, {Span} output, {Span} gradient)");
         w.OpenBrace();
@@ -206,7 +225,9 @@ internal static class CpuEmitter
 
     private static void ConvConstants(SourceWriter w, LayerPlan layer)
     {
-        w.Line($"const int InH = {layer.Input.Height}, InW = {layer.Input.Width}, InC = {layer.Input.Channels};");
+        // InH is only needed by the bounds checks of padded windows (an unused local constant is a warning).
+        if (layer.Padding == PaddingKind.Same) w.Line($"const int InH = {layer.Input.Height}, InW = {layer.Input.Width}, InC = {layer.Input.Channels};");
+        else w.Line($"const int InW = {layer.Input.Width}, InC = {layer.Input.Channels};");
         w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, OutC = {layer.Output.Channels};");
         w.Line($"const int K = {layer.KernelSize}, Stride = {layer.Stride}, PadTop = {layer.PadTop}, PadLeft = {layer.PadLeft};");
     }
@@ -321,7 +342,9 @@ internal static class CpuEmitter
     private static void PoolConstants(SourceWriter w, LayerPlan layer)
     {
         w.Line($"const int InW = {layer.Input.Width}, C = {layer.Input.Channels};");
-        w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, P = {layer.KernelSize}, Stride = {layer.Stride};");
+        // P is only needed when the window is a loop rather than written out.
+        if (Unrolled(layer)) w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, Stride = {layer.Stride}; // {layer.KernelSize}x{layer.KernelSize} window, written out");
+        else w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, P = {layer.KernelSize}, Stride = {layer.Stride};");
     }
 
     private static void OpenPoolLoops(SourceWriter w)

@@ -20,6 +20,12 @@ public interface INetwork
     /// <summary>All trainable parameters in one contiguous buffer, laid out as <see cref="NetworkDescription.ParameterViews"/> says.</summary>
     float[] Parameters { get; }
 
+    /// <summary>The optimizer that trains this network; kept between <c>Fit</c> calls and saved with the model.</summary>
+    Optimizer? Optimizer { get; set; }
+
+    /// <summary>What training recorded so far; saved with the model.</summary>
+    TrainingHistory? History { get; set; }
+
     /// <summary>
     /// Runs the forward pass for one sample. <paramref name="workspace"/> must hold at least
     /// <see cref="NetworkDescription.WorkspaceLength"/> floats and receives every activation;
@@ -27,6 +33,12 @@ public interface INetwork
     /// (probabilities when the last layer is a softmax).
     /// </summary>
     void Forward(ReadOnlySpan<float> input, Span<float> workspace, Span<float> output);
+
+    /// <summary>
+    /// Runs the forward pass for one sample as <see cref="Forward"/> does and returns its sparse categorical
+    /// cross-entropy against <paramref name="label"/>, computed from the logits.
+    /// </summary>
+    float ForwardLoss(ReadOnlySpan<float> input, int label, Span<float> workspace, Span<float> output);
 
     /// <summary>
     /// Runs the forward and the backward pass for one sample with sparse categorical cross-entropy against

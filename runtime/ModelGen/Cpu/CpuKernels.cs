@@ -1,0 +1,299 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
+
+namespace ModelGen.Cpu;
+
+/// <summary>
+/// The small vectorized primitives that generated CPU code is built from. Matrices are row-major; every method
+/// accumulates (+=) unless its name says otherwise. Called by generated code; not meant as a general BLAS.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static class CpuKernels
+{
+    /// <summary>acc[o] += Σ_i x[i] · w[i, o], with w of shape [x.Length, acc.Length].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void VecMat(ReadOnlySpan<float> x, ReadOnlySpan<float> w, Span<float> acc)
+    {
+        int m = x.Length, n = acc.Length;
+        if (w.Length < m * n) ThrowShape(nameof(VecMat));
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var wr = ref MemoryMarshal.GetReference(w);
+        ref var ar = ref MemoryMarshal.GetReference(acc);
+        var o = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            // Two 8-wide columns blocks at a time keep two accumulators in registers across the whole reduction.
+            for (; o + 16 <= n; o += 16)
+            {
+                var a0 = Vector256.LoadUnsafe(ref ar, (nuint)o);
+                var a1 = Vector256.LoadUnsafe(ref ar, (nuint)(o + 8));
+                for (var i = 0; i < m; i++)
+                {
+                    var xi = Vector256.Create(Unsafe.Add(ref xr, i));
+                    ref var row = ref Unsafe.Add(ref wr, i * n + o);
+                    a0 = Vector256.MultiplyAddEstimate(xi, Vector256.LoadUnsafe(ref row), a0);
+                    a1 = Vector256.MultiplyAddEstimate(xi, Vector256.LoadUnsafe(ref row, 8), a1);
+                }
+
+                a0.StoreUnsafe(ref ar, (nuint)o);
+                a1.StoreUnsafe(ref ar, (nuint)(o + 8));
+            }
+
+            for (; o + 8 <= n; o += 8)
+            {
+                var a0 = Vector256.LoadUnsafe(ref ar, (nuint)o);
+                for (var i = 0; i < m; i++)
+                {
+                    a0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref xr, i)), Vector256.LoadUnsafe(ref Unsafe.Add(ref wr, i * n + o)), a0);
+                }
+
+                a0.StoreUnsafe(ref ar, (nuint)o);
+            }
+
+            if (o + 4 <= n && Vector128.IsHardwareAccelerated)
+            {
+                var a0 = Vector128.LoadUnsafe(ref ar, (nuint)o);
+                for (var i = 0; i < m; i++)
+                {
+                    a0 = Vector128.MultiplyAddEstimate(Vector128.Create(Unsafe.Add(ref xr, i)), Vector128.LoadUnsafe(ref Unsafe.Add(ref wr, i * n + o)), a0);
+                }
+
+                a0.StoreUnsafe(ref ar, (nuint)o);
+                o += 4;
+            }
+        }
+
+        for (; o < n; o++)
+        {
+            var sum = Unsafe.Add(ref ar, o);
+            for (var i = 0; i < m; i++) sum += Unsafe.Add(ref xr, i) * Unsafe.Add(ref wr, i * n + o);
+            Unsafe.Add(ref ar, o) = sum;
+        }
+    }
+
+    /// <summary>g[i, o] += x[i] · d[o], with g of shape [x.Length, d.Length].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Outer(ReadOnlySpan<float> x, ReadOnlySpan<float> d, Span<float> g)
+    {
+        int m = x.Length, n = d.Length;
+        if (g.Length < m * n) ThrowShape(nameof(Outer));
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var dr = ref MemoryMarshal.GetReference(d);
+        ref var gr = ref MemoryMarshal.GetReference(g);
+        for (var i = 0; i < m; i++)
+        {
+            var xi = Unsafe.Add(ref xr, i);
+            ref var row = ref Unsafe.Add(ref gr, i * n);
+            var o = 0;
+            if (Vector256.IsHardwareAccelerated)
+            {
+                var xv = Vector256.Create(xi);
+                for (; o + 8 <= n; o += 8)
+                {
+                    Vector256.MultiplyAddEstimate(xv, Vector256.LoadUnsafe(ref dr, (nuint)o), Vector256.LoadUnsafe(ref row, (nuint)o)).StoreUnsafe(ref row, (nuint)o);
+                }
+            }
+
+            for (; o < n; o++) Unsafe.Add(ref row, o) += xi * Unsafe.Add(ref dr, o);
+        }
+    }
+
+    /// <summary>dx[i] += Σ_o w[i, o] · d[o], with w of shape [dx.Length, d.Length].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void MatVec(ReadOnlySpan<float> w, ReadOnlySpan<float> d, Span<float> dx)
+    {
+        int m = dx.Length, n = d.Length;
+        if (w.Length < m * n) ThrowShape(nameof(MatVec));
+        ref var wr = ref MemoryMarshal.GetReference(w);
+        ref var dr = ref MemoryMarshal.GetReference(d);
+        ref var xr = ref MemoryMarshal.GetReference(dx);
+        for (var i = 0; i < m; i++)
+        {
+            ref var row = ref Unsafe.Add(ref wr, i * n);
+            var o = 0;
+            var sum = 0f;
+            if (Vector256.IsHardwareAccelerated && n >= 8)
+            {
+                var acc = Vector256<float>.Zero;
+                for (; o + 8 <= n; o += 8)
+                {
+                    acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, (nuint)o), Vector256.LoadUnsafe(ref dr, (nuint)o), acc);
+                }
+
+                sum = Vector256.Sum(acc);
+            }
+
+            for (; o < n; o++) sum += Unsafe.Add(ref row, o) * Unsafe.Add(ref dr, o);
+            Unsafe.Add(ref xr, i) += sum;
+        }
+    }
+
+    /// <summary>target[i] += source[i].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Add(ReadOnlySpan<float> source, Span<float> target)
+    {
+        var n = source.Length;
+        if (target.Length < n) ThrowShape(nameof(Add));
+        ref var sr = ref MemoryMarshal.GetReference(source);
+        ref var tr = ref MemoryMarshal.GetReference(target);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                (Vector256.LoadUnsafe(ref tr, (nuint)i) + Vector256.LoadUnsafe(ref sr, (nuint)i)).StoreUnsafe(ref tr, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++) Unsafe.Add(ref tr, i) += Unsafe.Add(ref sr, i);
+    }
+
+    /// <summary>values = tanh(values), computed as 1 - 2 / (e^(2x) + 1) (absolute error below 1e-7).</summary>
+    public static void Tanh(Span<float> values)
+    {
+        ref var r = ref MemoryMarshal.GetReference(values);
+        var n = values.Length;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            var two = Vector256.Create(2f);
+            var limit = Vector256.Create(20f); // tanh(20) == 1 in float; also keeps e^(2x) finite
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.Clamp(Vector256.LoadUnsafe(ref r, (nuint)i), -limit, limit);
+                var e = Vector256.Exp(x * two);
+                (one - two / (e + one)).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++) Unsafe.Add(ref r, i) = MathF.Tanh(Unsafe.Add(ref r, i));
+    }
+
+    /// <summary>values = max(values, 0).</summary>
+    public static void Relu(Span<float> values)
+    {
+        ref var r = ref MemoryMarshal.GetReference(values);
+        var n = values.Length;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            for (; i + 8 <= n; i += 8)
+            {
+                Vector256.Max(Vector256.LoadUnsafe(ref r, (nuint)i), Vector256<float>.Zero).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++)
+        {
+            if (!(Unsafe.Add(ref r, i) > 0f)) Unsafe.Add(ref r, i) = 0f;
+        }
+    }
+
+    /// <summary>values = 1 / (1 + e^-values).</summary>
+    public static void Sigmoid(Span<float> values)
+    {
+        ref var r = ref MemoryMarshal.GetReference(values);
+        var n = values.Length;
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            var limit = Vector256.Create(80f);
+            for (; i + 8 <= n; i += 8)
+            {
+                var x = Vector256.Clamp(Vector256.LoadUnsafe(ref r, (nuint)i), -limit, limit);
+                (one / (one + Vector256.Exp(-x))).StoreUnsafe(ref r, (nuint)i);
+            }
+        }
+
+        for (; i < n; i++) Unsafe.Add(ref r, i) = 1f / (1f + MathF.Exp(-Unsafe.Add(ref r, i)));
+    }
+
+    /// <summary>dy *= 1 - y², the derivative of tanh expressed through its output.</summary>
+    public static void TanhBackward(ReadOnlySpan<float> y, Span<float> dy)
+    {
+        for (var i = 0; i < dy.Length; i++) dy[i] *= 1f - y[i] * y[i];
+    }
+
+    /// <summary>dy *= (y > 0).</summary>
+    public static void ReluBackward(ReadOnlySpan<float> y, Span<float> dy)
+    {
+        for (var i = 0; i < dy.Length; i++)
+        {
+            if (!(y[i] > 0f)) dy[i] = 0f;
+        }
+    }
+
+    /// <summary>dy *= y · (1 - y), the derivative of the sigmoid expressed through its output.</summary>
+    public static void SigmoidBackward(ReadOnlySpan<float> y, Span<float> dy)
+    {
+        for (var i = 0; i < dy.Length; i++) dy[i] *= y[i] * (1f - y[i]);
+    }
+
+    /// <summary>probabilities = softmax(logits), stable (the largest logit is subtracted first).</summary>
+    public static void Softmax(ReadOnlySpan<float> logits, Span<float> probabilities)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var z in logits) max = MathF.Max(max, z);
+        double sum = 0;
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var e = MathF.Exp(logits[i] - max);
+            probabilities[i] = e;
+            sum += e;
+        }
+
+        var scale = (float)(1.0 / sum);
+        for (var i = 0; i < logits.Length; i++) probabilities[i] *= scale;
+    }
+
+    /// <summary>
+    /// Sparse categorical cross-entropy of softmax(logits) against <paramref name="label"/>, computed from the logits
+    /// (log-sum-exp, no clipping). Writes softmax(logits) to <paramref name="probabilities"/> and d(loss)/d(logits) =
+    /// softmax - onehot to <paramref name="dLogits"/>; returns the loss.
+    /// </summary>
+    public static float SoftmaxCrossEntropy(ReadOnlySpan<float> logits, int label, Span<float> probabilities, Span<float> dLogits)
+    {
+        var max = float.NegativeInfinity;
+        foreach (var z in logits) max = MathF.Max(max, z);
+        double sum = 0;
+        for (var i = 0; i < logits.Length; i++) sum += Math.Exp(logits[i] - max);
+        var logSum = Math.Log(sum);
+        for (var i = 0; i < logits.Length; i++)
+        {
+            var p = (float)Math.Exp(logits[i] - max - logSum);
+            probabilities[i] = p;
+            dLogits[i] = i == label ? p - 1f : p;
+        }
+
+        return (float)(logSum + max - logits[label]);
+    }
+
+    /// <summary>As <see cref="SoftmaxCrossEntropy"/> for a network whose outputs are logits (no softmax layer).</summary>
+    public static float LogitsCrossEntropy(ReadOnlySpan<float> logits, int label, Span<float> dLogits) =>
+        SoftmaxCrossEntropy(logits, label, dLogits, dLogits);
+
+    /// <summary>Validates the buffers of a forward call.</summary>
+    public static void CheckForward(int input, int workspace, int output, int inputLength, int workspaceLength, int outputLength)
+    {
+        if (input != inputLength) throw ModelInputException.WrongInputLength(input, inputLength);
+        if (workspace < workspaceLength) throw new ArgumentException($"The workspace holds {workspace} floats; this network needs {workspaceLength}.", nameof(workspace));
+        if (output < outputLength) throw new ArgumentException($"The output span holds {output} floats; this network writes {outputLength}.", nameof(output));
+    }
+
+    /// <summary>Validates the buffers and label of a forward/backward call.</summary>
+    public static void CheckBackward(
+        int input, int label, int workspace, int output, int gradient,
+        int inputLength, int workspaceLength, int outputLength, int parameterCount)
+    {
+        CheckForward(input, workspace, output, inputLength, workspaceLength, outputLength);
+        if ((uint)label >= (uint)outputLength) throw ModelInputException.LabelOutOfRange(label, outputLength, index: null);
+        if (gradient != parameterCount) throw new ArgumentException($"The gradient span holds {gradient} floats; this network has {parameterCount} parameters.", nameof(gradient));
+    }
+
+    private static void ThrowShape(string method) =>
+        throw new ArgumentException($"{method}: the matrix span is shorter than its vectors require.");
+}

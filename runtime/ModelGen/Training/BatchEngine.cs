@@ -1,0 +1,172 @@
+using ModelGen.Cpu;
+
+namespace ModelGen;
+
+/// <summary>
+/// Computes losses and mean gradients of batches in parallel with a deterministic reduction: a batch is split into a
+/// fixed number of chunks, each summed sequentially into its own gradient buffer, and the chunk buffers are added in
+/// chunk order. The result is therefore bit-identical whatever the number of threads.
+/// </summary>
+internal sealed class BatchEngine : IDisposable
+{
+    /// <summary>Chunks per batch: fixed, so the summation order never depends on the thread count.</summary>
+    public const int Chunks = 8;
+
+    private const int ReduceBlock = 4096;
+    private const int EvaluationChunk = 256;
+
+    private readonly INetwork _network;
+    private readonly WorkerPool _pool;
+    private readonly float[][] _workspaces;
+    private readonly float[][] _outputs;
+    private readonly float[][] _chunkGradients;
+    private readonly double[] _chunkLoss = new double[Chunks];
+    private readonly int[] _chunkCorrect = new int[Chunks];
+    private readonly Action<int, int> _gradientJob;
+    private readonly Action<int, int> _reduceJob;
+    private readonly Action<int, int> _evaluateJob;
+
+    // The batch being processed (set before each Run, read by the jobs).
+    private Dataset _data = null!;
+    private int[] _order = [];
+    private int _start;
+    private int _count;
+    private float[] _target = [];
+    private double[] _evaluationLoss = [];
+    private int[] _evaluationCorrect = [];
+
+    public BatchEngine(INetwork network, int threads)
+    {
+        _network = network;
+        _pool = new WorkerPool(threads);
+        var d = network.Description;
+        _workspaces = new float[_pool.WorkerCount][];
+        _outputs = new float[_pool.WorkerCount][];
+        for (var t = 0; t < _pool.WorkerCount; t++)
+        {
+            _workspaces[t] = new float[d.WorkspaceLength];
+            _outputs[t] = new float[d.OutputLength];
+        }
+
+        _chunkGradients = new float[Chunks][];
+        for (var c = 0; c < Chunks; c++) _chunkGradients[c] = new float[d.ParameterCount];
+        _gradientJob = GradientChunk;
+        _reduceJob = ReduceBlockJob;
+        _evaluateJob = EvaluateChunk;
+    }
+
+    /// <summary>
+    /// Mean gradient of the samples order[start..start+count) of <paramref name="data"/>, written to
+    /// <paramref name="meanGradient"/>; returns the summed loss and the number of correct predictions.
+    /// </summary>
+    public (double LossSum, int Correct) Gradient(Dataset data, int[] order, int start, int count, float[] meanGradient)
+    {
+        _data = data;
+        _order = order;
+        _start = start;
+        _count = count;
+        _target = meanGradient;
+        _pool.Run(Chunks, _gradientJob);
+        _pool.Run((meanGradient.Length + ReduceBlock - 1) / ReduceBlock, _reduceJob);
+
+        double loss = 0;
+        var correct = 0;
+        for (var c = 0; c < Chunks; c++)
+        {
+            loss += _chunkLoss[c];
+            correct += _chunkCorrect[c];
+        }
+
+        return (loss, correct);
+    }
+
+    /// <summary>Mean loss and accuracy over all of <paramref name="data"/>.</summary>
+    public EvaluationResult Evaluate(Dataset data)
+    {
+        if (data.Count == 0) throw new ArgumentException("Cannot evaluate an empty dataset.", nameof(data));
+        var chunks = (data.Count + EvaluationChunk - 1) / EvaluationChunk;
+        _data = data;
+        _evaluationLoss = new double[chunks];
+        _evaluationCorrect = new int[chunks];
+        _pool.Run(chunks, _evaluateJob);
+        double loss = 0;
+        var correct = 0;
+        for (var c = 0; c < chunks; c++)
+        {
+            loss += _evaluationLoss[c];
+            correct += _evaluationCorrect[c];
+        }
+
+        return new EvaluationResult(loss / data.Count, (double)correct / data.Count);
+    }
+
+    private void GradientChunk(int chunk, int worker)
+    {
+        var gradient = _chunkGradients[chunk];
+        Array.Clear(gradient);
+        var first = _count * chunk / Chunks;
+        var end = _count * (chunk + 1) / Chunks;
+        var workspace = _workspaces[worker];
+        var output = _outputs[worker];
+        double loss = 0;
+        var correct = 0;
+        for (var i = first; i < end; i++)
+        {
+            var sample = _order[_start + i];
+            var label = _data.Label(sample);
+            loss += _network.ForwardBackward(_data.Features(sample), label, workspace, output, gradient);
+            if (ArgMax(output) == label) correct++;
+        }
+
+        _chunkLoss[chunk] = loss;
+        _chunkCorrect[chunk] = correct;
+    }
+
+    private void ReduceBlockJob(int block, int worker)
+    {
+        var from = block * ReduceBlock;
+        var length = Math.Min(ReduceBlock, _target.Length - from);
+        var target = _target.AsSpan(from, length);
+        _chunkGradients[0].AsSpan(from, length).CopyTo(target);
+        for (var c = 1; c < Chunks; c++)
+        {
+            if (_count * (c + 1) / Chunks == _count * c / Chunks) continue; // empty chunk (batch smaller than Chunks)
+            CpuKernels.Add(_chunkGradients[c].AsSpan(from, length), target);
+        }
+
+        var scale = 1f / _count;
+        foreach (ref var g in target) g *= scale;
+    }
+
+    private void EvaluateChunk(int chunk, int worker)
+    {
+        var first = chunk * EvaluationChunk;
+        var end = Math.Min(first + EvaluationChunk, _data.Count);
+        var workspace = _workspaces[worker];
+        var output = _outputs[worker];
+        double loss = 0;
+        var correct = 0;
+        for (var i = first; i < end; i++)
+        {
+            var label = _data.Label(i);
+            loss += _network.ForwardLoss(_data.Features(i), label, workspace, output);
+            if (ArgMax(output) == label) correct++;
+        }
+
+        _evaluationLoss[chunk] = loss;
+        _evaluationCorrect[chunk] = correct;
+    }
+
+    internal static int ArgMax(ReadOnlySpan<float> values)
+    {
+        var best = 0;
+        for (var i = 1; i < values.Length; i++)
+        {
+            if (values[i] > values[best]) best = i;
+        }
+
+        return best;
+    }
+
+    public void Dispose() => _pool.Dispose();
+}

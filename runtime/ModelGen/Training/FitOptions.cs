@@ -1,0 +1,48 @@
+namespace ModelGen;
+
+/// <summary>Settings of one <see cref="Trainer.Fit"/> call (Keras's <c>fit</c> arguments).</summary>
+public sealed class FitOptions
+{
+    /// <summary>Passes over the training data (default 1).</summary>
+    public int Epochs { get; init; } = 1;
+
+    /// <summary>Samples per gradient step (default 32, as in Keras); the last partial batch is used too.</summary>
+    public int BatchSize { get; init; } = 32;
+
+    /// <summary>Data evaluated after every epoch (val_loss, val_accuracy); none when null.</summary>
+    public Dataset? Validation { get; init; }
+
+    /// <summary>The optimizer; when null the model's previous optimizer is continued, else a new <see cref="Adam"/>.</summary>
+    public Optimizer? Optimizer { get; init; }
+
+    /// <summary>Seed of the per-epoch shuffles; the same seed gives the same batches (and, from the same weights, the same result).</summary>
+    public int? Seed { get; init; }
+
+    /// <summary>Progress output; when null, Keras-style lines on the console (a live bar on a terminal).</summary>
+    public ProgressReporter? Progress { get; init; }
+
+    /// <summary>Threads computing each batch (default: all cores). The result does not depend on it.</summary>
+    public int? Threads { get; init; }
+
+    /// <summary>Stops training between steps.</summary>
+    public CancellationToken CancellationToken { get; init; }
+}
+
+/// <summary>Training stopped because the loss stopped being a finite number.</summary>
+public sealed class TrainingDivergedException : ModelGenException
+{
+    /// <summary>Creates the exception.</summary>
+    public TrainingDivergedException(int epoch, int step, double loss)
+        : base($"Training diverged at epoch {epoch}, step {step}: the batch loss is {loss}. The weights before this step are kept; " +
+               "lower the learning rate, scale the inputs (e.g. x/255) or check the data for extreme values.")
+    {
+        Epoch = epoch;
+        Step = step;
+    }
+
+    /// <summary>Epoch (1-based) in which the loss diverged.</summary>
+    public int Epoch { get; }
+
+    /// <summary>Step (1-based) within the epoch.</summary>
+    public int Step { get; }
+}
