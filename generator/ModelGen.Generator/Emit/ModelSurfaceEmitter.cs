@@ -179,10 +179,10 @@ internal static class ModelSurfaceEmitter
         {
             var shape = string.Join(", ", layer.KernelShape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
             w.Line($"/// <summary>{layer.KerasName}/kernel of {layer.DisplayName}, Keras layout [{shape}].</summary>");
-            w.Line($"public global::System.Span<float> {layer.MemberPrefix}_Kernel => Parameters.AsSpan({layer.KernelOffset}, {layer.KernelLength});");
+            w.Line($"public global::System.Span<float> {layer.MemberPrefix}_Kernel => new global::System.Span<float>(Parameters, {layer.KernelOffset}, {layer.KernelLength});");
             w.Raw();
             w.Line($"/// <summary>{layer.KerasName}/bias of {layer.DisplayName} [{layer.BiasLength}].</summary>");
-            w.Line($"public global::System.Span<float> {layer.MemberPrefix}_Bias => Parameters.AsSpan({layer.BiasOffset}, {layer.BiasLength});");
+            w.Line($"public global::System.Span<float> {layer.MemberPrefix}_Bias => new global::System.Span<float>(Parameters, {layer.BiasOffset}, {layer.BiasLength});");
             w.Raw();
         }
     }

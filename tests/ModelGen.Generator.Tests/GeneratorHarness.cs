@@ -1,0 +1,88 @@
+using System.Collections.Immutable;
+using System.Reflection;
+using System.Runtime.Loader;
+using Microsoft.CodeAnalysis;
+using Microsoft.CodeAnalysis.CSharp;
+using ModelGen.Generator;
+
+namespace ModelGen.Generator.Tests;
+
+/// <summary>Runs the real generator inside a real C# compilation, as the SDK does, and compiles the result.</summary>
+internal static class GeneratorHarness
+{
+    private static readonly CSharpParseOptions s_parseOptions = new(LanguageVersion.Latest);
+
+    /// <summary>The .NET 10 reference assemblies plus the ModelGen runtime and everything it references (ILGPU, ...).</summary>
+    public static readonly ImmutableArray<MetadataReference> References = BuildReferences();
+
+    private static ImmutableArray<MetadataReference> BuildReferences()
+    {
+        var references = new List<MetadataReference>(Basic.Reference.Assemblies.Net100.References.All);
+        var runtime = typeof(SequentialAttribute).Assembly;
+        references.Add(MetadataReference.CreateFromFile(runtime.Location));
+        foreach (var name in runtime.GetReferencedAssemblies())
+        {
+            if (name.Name is null || name.Name.StartsWith("System", StringComparison.Ordinal) || name.Name == "netstandard") continue;
+            var assembly = Assembly.Load(name);
+            references.Add(MetadataReference.CreateFromFile(assembly.Location));
+        }
+
+        return [.. references];
+    }
+
+    public static CSharpCompilation Compilation(params string[] sources) =>
+        CSharpCompilation.Create(
+            "ModelGenTestAssembly" + Guid.NewGuid().ToString("N"),
+            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, s_parseOptions, path: $"Model{i}.cs")),
+            References,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+
+    public static GeneratorDriver Driver(bool trackSteps = false) =>
+        CSharpGeneratorDriver.Create(
+            [new ModelGenerator().AsSourceGenerator()],
+            parseOptions: s_parseOptions,
+            driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
+
+    /// <summary>Runs the generator; returns the updated compilation, the generator's own diagnostics and the run result.</summary>
+    public static GeneratorRun Run(params string[] sources)
+    {
+        var compilation = Compilation(sources);
+        var driver = Driver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
+        return new GeneratorRun(compilation, output, generatorDiagnostics, driver.GetRunResult());
+    }
+}
+
+internal sealed record GeneratorRun(
+    Compilation Input,
+    Compilation Output,
+    ImmutableArray<Diagnostic> GeneratorDiagnostics,
+    GeneratorDriverRunResult Result)
+{
+    /// <summary>Every diagnostic: the generator's plus the compiler's over user and generated code.</summary>
+    public IReadOnlyList<Diagnostic> AllDiagnostics =>
+        [.. GeneratorDiagnostics, .. Output.GetDiagnostics()];
+
+    public IEnumerable<Diagnostic> Errors => AllDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
+
+    public Exception? GeneratorException => Result.Results.Single().Exception;
+
+    public IReadOnlyList<GeneratedSourceResult> Sources => Result.Results.Single().GeneratedSources;
+
+    public string Source(string hintSuffix) =>
+        Sources.Single(s => s.HintName.EndsWith(hintSuffix, StringComparison.Ordinal)).SourceText.ToString();
+
+    /// <summary>Compiles to memory and loads the assembly into a collectible context.</summary>
+    public Assembly Load()
+    {
+        using var stream = new MemoryStream();
+        var emit = Output.Emit(stream);
+        if (!emit.Success)
+        {
+            throw new InvalidOperationException("Compilation failed:\n" + string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        }
+
+        stream.Position = 0;
+        var context = new AssemblyLoadContext("ModelGenTest" + Guid.NewGuid().ToString("N"), isCollectible: true);
+        return context.LoadFromStream(stream);
+    }
+}
