@@ -198,6 +198,7 @@ internal static class CpuEmitter
         }
 
         w.Close();
+        w.Raw();
     }
 
     private static void Activate(SourceWriter w, LayerPlan layer, string target)
@@ -262,30 +263,33 @@ internal static class CpuEmitter
         (layer.Output.Height - 1) * layer.Stride + layer.KernelSize > layer.Input.Height + layer.PadTop
         || (layer.Output.Width - 1) * layer.Stride + layer.KernelSize > layer.Input.Width + layer.PadLeft;
 
-    /// <summary>Writes the statement(s) for each kernel row: written out for small kernels, a loop otherwise.</summary>
-    private static void ForEachKernelRow(SourceWriter w, LayerPlan layer, System.Func<string, string> statement)
+    /// <summary>
+    /// Writes the statement(s) for each kernel row ky (input row iy + ky): written out for small kernels, a loop
+    /// otherwise. <paramref name="statement"/> receives the input-row and kernel-row expressions.
+    /// </summary>
+    private static void ForEachKernelRow(SourceWriter w, LayerPlan layer, System.Func<string, string, string> statement)
     {
         var padded = layer.Padding == PaddingKind.Same;
         if (layer.KernelSize <= MaxUnrolledKernel)
         {
             for (var ky = 0; ky < layer.KernelSize; ky++)
             {
-                var row = $"(iy + {ky})";
-                w.Raw(padded ? $"if ((uint){row} < InH) {statement(row)}" : statement(row));
+                var row = ky == 0 ? "iy" : $"(iy + {ky})";
+                var kernelRow = ky.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                w.Raw(padded ? $"if ((uint){(ky == 0 ? "iy" : row)} < InH) {statement(row, kernelRow)}" : statement(row, kernelRow));
             }
         }
         else
         {
             w.Raw("for (int ky = 0; ky < K; ky++)");
             w.OpenBrace();
-            w.Raw(padded ? "if ((uint)(iy + ky) < InH) " + statement("(iy + ky)") : statement("(iy + ky)"));
+            w.Raw(padded ? "if ((uint)(iy + ky) < InH) " + statement("(iy + ky)", "ky") : statement("(iy + ky)", "ky"));
             w.Close();
         }
     }
 
-    private static string KernelRow(string row) =>
-        // For kernel row ky = row - iy: rows [ky, kx0..kx1, :, :] are contiguous in the [kh, kw, in, out] layout.
-        $"(({row} - iy) * K + kx0) * InC * OutC, taps * OutC";
+    // Kernel rows [ky, kx0..kx1, :, :] are contiguous in the Keras [kh, kw, in, out] layout, as are input rows [iy, ix.., :].
+    private static string KernelRow(string ky) => $"({ky} * K + kx0) * InC * OutC, taps * OutC";
 
     private static string InputRow(string row) => $"({row} * InW + ix + kx0) * InC, taps";
 
@@ -299,7 +303,7 @@ internal static class CpuEmitter
         w.Raw("var sum = y.Slice((oy * OutW + ox) * OutC, OutC);");
         w.Raw("bias.CopyTo(sum);");
         w.Raw("// One statement per kernel row: sum += x[row, window columns, :] . kernel[row, window columns, :, :]");
-        ForEachKernelRow(w, layer, row => $"{Ops}.VecMat(x.Slice({InputRow(row)}), kernel.Slice({KernelRow(row)}), sum);");
+        ForEachKernelRow(w, layer, (row, ky) => $"{Ops}.VecMat(x.Slice({InputRow(row)}), kernel.Slice({KernelRow(ky)}), sum);");
         w.Close();
         w.Close();
         Activate(w, layer, "y");
@@ -319,10 +323,10 @@ internal static class CpuEmitter
         w.Raw("var dz = dy.Slice((oy * OutW + ox) * OutC, OutC);");
         w.Raw($"{Ops}.Add(dz, dBias);");
         w.Raw("// Per kernel row: dKernel[row] += x[row]^T dz" + (needsDx ? "; dx[row] += kernel[row] dz" : string.Empty));
-        ForEachKernelRow(w, layer, row => $"{Ops}.Outer(x.Slice({InputRow(row)}), dz, dKernel.Slice({KernelRow(row)}));");
+        ForEachKernelRow(w, layer, (row, ky) => $"{Ops}.Outer(x.Slice({InputRow(row)}), dz, dKernel.Slice({KernelRow(ky)}));");
         if (needsDx)
         {
-            ForEachKernelRow(w, layer, row => $"{Ops}.MatVec(kernel.Slice({KernelRow(row)}), dz, dx.Slice({InputRow(row)}));");
+            ForEachKernelRow(w, layer, (row, ky) => $"{Ops}.MatVec(kernel.Slice({KernelRow(ky)}), dz, dx.Slice({InputRow(row)}));");
         }
 
         w.Close();
