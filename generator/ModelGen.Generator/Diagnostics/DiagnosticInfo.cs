@@ -1,3 +1,4 @@
+using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.Text;
@@ -19,16 +20,31 @@ internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePosition
     public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
 }
 
-/// <summary>A diagnostic as data: descriptor ID, message arguments and where it goes.</summary>
-internal sealed record DiagnosticInfo(string Id, EquatableArray<string> Arguments, LocationInfo? Location)
+/// <summary>Keys of diagnostic properties; the code fixes (generator/ModelGen.CodeFixes) read them by the same names.</summary>
+internal static class DiagnosticPropertyKeys
+{
+    /// <summary>MG0105: the shape the layer really receives, as comma-separated sizes ("14,14,6").</summary>
+    public const string InferredShape = "InferredShape";
+}
+
+/// <summary>One entry of a diagnostic's Properties dictionary (data a code fix needs, such as the inferred shape).</summary>
+internal readonly record struct DiagnosticProperty(string Key, string Value);
+
+/// <summary>A diagnostic as data: descriptor ID, message arguments, where it goes and properties for code fixes.</summary>
+internal sealed record DiagnosticInfo(
+    string Id, EquatableArray<string> Arguments, LocationInfo? Location, EquatableArray<DiagnosticProperty> Properties = default)
 {
     public static DiagnosticInfo Create(DiagnosticDescriptor descriptor, LocationInfo? location, params object[] arguments) =>
         new(descriptor.Id, arguments.Select(a => a?.ToString() ?? string.Empty).ToEquatableArray(), location);
+
+    public DiagnosticInfo WithProperty(string key, string value) =>
+        this with { Properties = Properties.Concat(new[] { new DiagnosticProperty(key, value) }).ToEquatableArray() };
 
     public Diagnostic ToDiagnostic() =>
         Diagnostic.Create(
             Descriptors.ById(Id),
             Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None,
+            Properties.Count == 0 ? null : Properties.ToImmutableDictionary(p => p.Key, p => (string?)p.Value),
             Arguments.ToArray<object>());
 }
 

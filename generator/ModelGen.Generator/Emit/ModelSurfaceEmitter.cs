@@ -136,11 +136,14 @@ internal static class ModelSurfaceEmitter
         w.Raw("/// <summary>What training recorded so far (per-epoch loss and accuracy), saved with the model.</summary>");
         w.Raw("public global::ModelGen.TrainingHistory? History { get; set; }");
         w.Raw();
+        w.Raw("/// <summary>Creates the network with Keras's default initialisation (Glorot-uniform kernels, zero biases) from a random seed.</summary>");
+        w.Line($"public {plan.ClassName}() : this(seed: null) {{ }}");
+        w.Raw();
         w.Raw("/// <summary>");
         w.Raw("/// Creates the network with Keras's default initialisation: Glorot-uniform kernels, zero biases.");
-        w.Raw("/// The same <paramref name=\"seed\"/> always gives the same weights; without one the weights are random.");
+        w.Raw("/// The same <paramref name=\"seed\"/> always gives the same weights; null picks a random one.");
         w.Raw("/// </summary>");
-        w.Open($"public {plan.ClassName}(int? seed = null)");
+        w.Open($"public {plan.ClassName}(int? seed)");
         w.Raw("Parameters = new float[ParameterCount];");
         w.Raw("Initialize(seed ?? global::ModelGen.SeededRandom.NewSeed());");
         w.Close();

@@ -58,7 +58,8 @@ internal static class ShapeInference
                 {
                     diagnostics.Add(DiagnosticInfo.Create(
                         Descriptors.InputShapeMismatch, source.Argument("InputShape"),
-                        display, FormatShape(declared), r.ToString(), producer, FormatArray(ShapeArray(r))));
+                        display, FormatShape(declared), r.ToString(), producer, FormatArray(ShapeArray(r)))
+                        .WithProperty(DiagnosticPropertyKeys.InferredShape, string.Join(",", ShapeArray(r).Select(d => d.ToString(CultureInfo.InvariantCulture)))));
                 }
             }
 

@@ -24,35 +24,59 @@ public static class CpuKernels
         var o = 0;
         if (Vector256.IsHardwareAccelerated)
         {
-            // Two 8-wide columns blocks at a time keep two accumulators in registers across the whole reduction.
+            // 16 columns at a time, even and odd rows in separate accumulators: four independent FMA chains hide
+            // the FMA latency that a single running sum would wait on.
             for (; o + 16 <= n; o += 16)
             {
                 var a0 = Vector256.LoadUnsafe(ref ar, (nuint)o);
                 var a1 = Vector256.LoadUnsafe(ref ar, (nuint)(o + 8));
-                for (var i = 0; i < m; i++)
+                var b0 = Vector256<float>.Zero;
+                var b1 = Vector256<float>.Zero;
+                var i = 0;
+                for (; i + 2 <= m; i += 2)
                 {
-                    var xi = Vector256.Create(Unsafe.Add(ref xr, i));
                     ref var row = ref Unsafe.Add(ref wr, i * n + o);
+                    ref var next = ref Unsafe.Add(ref row, n);
+                    var xi = Vector256.Create(Unsafe.Add(ref xr, i));
+                    var xj = Vector256.Create(Unsafe.Add(ref xr, i + 1));
+                    a0 = Vector256.MultiplyAddEstimate(xi, Vector256.LoadUnsafe(ref row), a0);
+                    a1 = Vector256.MultiplyAddEstimate(xi, Vector256.LoadUnsafe(ref row, 8), a1);
+                    b0 = Vector256.MultiplyAddEstimate(xj, Vector256.LoadUnsafe(ref next), b0);
+                    b1 = Vector256.MultiplyAddEstimate(xj, Vector256.LoadUnsafe(ref next, 8), b1);
+                }
+
+                if (i < m)
+                {
+                    ref var row = ref Unsafe.Add(ref wr, i * n + o);
+                    var xi = Vector256.Create(Unsafe.Add(ref xr, i));
                     a0 = Vector256.MultiplyAddEstimate(xi, Vector256.LoadUnsafe(ref row), a0);
                     a1 = Vector256.MultiplyAddEstimate(xi, Vector256.LoadUnsafe(ref row, 8), a1);
                 }
 
-                a0.StoreUnsafe(ref ar, (nuint)o);
-                a1.StoreUnsafe(ref ar, (nuint)(o + 8));
+                (a0 + b0).StoreUnsafe(ref ar, (nuint)o);
+                (a1 + b1).StoreUnsafe(ref ar, (nuint)(o + 8));
             }
 
             for (; o + 8 <= n; o += 8)
             {
                 var a0 = Vector256.LoadUnsafe(ref ar, (nuint)o);
-                for (var i = 0; i < m; i++)
+                var b0 = Vector256<float>.Zero;
+                var i = 0;
+                for (; i + 2 <= m; i += 2)
                 {
-                    a0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref xr, i)), Vector256.LoadUnsafe(ref Unsafe.Add(ref wr, i * n + o)), a0);
+                    ref var row = ref Unsafe.Add(ref wr, i * n + o);
+                    a0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref xr, i)), Vector256.LoadUnsafe(ref row), a0);
+                    b0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref xr, i + 1)), Vector256.LoadUnsafe(ref Unsafe.Add(ref row, n)), b0);
                 }
 
-                a0.StoreUnsafe(ref ar, (nuint)o);
+                if (i < m) a0 = Vector256.MultiplyAddEstimate(Vector256.Create(Unsafe.Add(ref xr, i)), Vector256.LoadUnsafe(ref Unsafe.Add(ref wr, i * n + o)), a0);
+                (a0 + b0).StoreUnsafe(ref ar, (nuint)o);
             }
+        }
 
-            if (o + 4 <= n && Vector128.IsHardwareAccelerated)
+        if (Vector128.IsHardwareAccelerated)
+        {
+            for (; o + 4 <= n; o += 4)
             {
                 var a0 = Vector128.LoadUnsafe(ref ar, (nuint)o);
                 for (var i = 0; i < m; i++)
@@ -61,7 +85,6 @@ public static class CpuKernels
                 }
 
                 a0.StoreUnsafe(ref ar, (nuint)o);
-                o += 4;
             }
         }
 
@@ -82,6 +105,22 @@ public static class CpuKernels
         ref var xr = ref MemoryMarshal.GetReference(x);
         ref var dr = ref MemoryMarshal.GetReference(d);
         ref var gr = ref MemoryMarshal.GetReference(g);
+        if (Vector256.IsHardwareAccelerated && n == 16)
+        {
+            // The common conv case: d fits two registers for the whole loop.
+            var d0 = Vector256.LoadUnsafe(ref dr);
+            var d1 = Vector256.LoadUnsafe(ref dr, 8);
+            for (var i = 0; i < m; i++)
+            {
+                var xi = Vector256.Create(Unsafe.Add(ref xr, i));
+                ref var row = ref Unsafe.Add(ref gr, i * 16);
+                Vector256.MultiplyAddEstimate(xi, d0, Vector256.LoadUnsafe(ref row)).StoreUnsafe(ref row);
+                Vector256.MultiplyAddEstimate(xi, d1, Vector256.LoadUnsafe(ref row, 8)).StoreUnsafe(ref row, 8);
+            }
+
+            return;
+        }
+
         for (var i = 0; i < m; i++)
         {
             var xi = Unsafe.Add(ref xr, i);
@@ -94,6 +133,12 @@ public static class CpuKernels
                 {
                     Vector256.MultiplyAddEstimate(xv, Vector256.LoadUnsafe(ref dr, (nuint)o), Vector256.LoadUnsafe(ref row, (nuint)o)).StoreUnsafe(ref row, (nuint)o);
                 }
+            }
+
+            if (Vector128.IsHardwareAccelerated && o + 4 <= n)
+            {
+                Vector128.MultiplyAddEstimate(Vector128.Create(xi), Vector128.LoadUnsafe(ref dr, (nuint)o), Vector128.LoadUnsafe(ref row, (nuint)o)).StoreUnsafe(ref row, (nuint)o);
+                o += 4;
             }
 
             for (; o < n; o++) Unsafe.Add(ref row, o) += xi * Unsafe.Add(ref dr, o);
@@ -109,23 +154,50 @@ public static class CpuKernels
         ref var wr = ref MemoryMarshal.GetReference(w);
         ref var dr = ref MemoryMarshal.GetReference(d);
         ref var xr = ref MemoryMarshal.GetReference(dx);
-        for (var i = 0; i < m; i++)
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated && n >= 8)
         {
-            ref var row = ref Unsafe.Add(ref wr, i * n);
-            var o = 0;
-            var sum = 0f;
-            if (Vector256.IsHardwareAccelerated && n >= 8)
+            var vectorEnd = n & ~7;
+
+            // Four rows at a time: four independent dot products, reduced together at the end.
+            for (; i + 4 <= m; i += 4)
             {
-                var acc = Vector256<float>.Zero;
-                for (; o + 8 <= n; o += 8)
+                ref var r0 = ref Unsafe.Add(ref wr, i * n);
+                ref var r1 = ref Unsafe.Add(ref r0, n);
+                ref var r2 = ref Unsafe.Add(ref r1, n);
+                ref var r3 = ref Unsafe.Add(ref r2, n);
+                Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                for (var o = 0; o < vectorEnd; o += 8)
                 {
-                    acc = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref row, (nuint)o), Vector256.LoadUnsafe(ref dr, (nuint)o), acc);
+                    var dv = Vector256.LoadUnsafe(ref dr, (nuint)o);
+                    s0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref r0, (nuint)o), dv, s0);
+                    s1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref r1, (nuint)o), dv, s1);
+                    s2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref r2, (nuint)o), dv, s2);
+                    s3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref r3, (nuint)o), dv, s3);
                 }
 
-                sum = Vector256.Sum(acc);
-            }
+                float t0 = Vector256.Sum(s0), t1 = Vector256.Sum(s1), t2 = Vector256.Sum(s2), t3 = Vector256.Sum(s3);
+                for (var o = vectorEnd; o < n; o++)
+                {
+                    var dv = Unsafe.Add(ref dr, o);
+                    t0 += Unsafe.Add(ref r0, o) * dv;
+                    t1 += Unsafe.Add(ref r1, o) * dv;
+                    t2 += Unsafe.Add(ref r2, o) * dv;
+                    t3 += Unsafe.Add(ref r3, o) * dv;
+                }
 
-            for (; o < n; o++) sum += Unsafe.Add(ref row, o) * Unsafe.Add(ref dr, o);
+                Unsafe.Add(ref xr, i) += t0;
+                Unsafe.Add(ref xr, i + 1) += t1;
+                Unsafe.Add(ref xr, i + 2) += t2;
+                Unsafe.Add(ref xr, i + 3) += t3;
+            }
+        }
+
+        for (; i < m; i++)
+        {
+            ref var row = ref Unsafe.Add(ref wr, i * n);
+            var sum = 0f;
+            for (var o = 0; o < n; o++) sum += Unsafe.Add(ref row, o) * Unsafe.Add(ref dr, o);
             Unsafe.Add(ref xr, i) += sum;
         }
     }
