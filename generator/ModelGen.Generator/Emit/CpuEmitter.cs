@@ -62,6 +62,10 @@ internal static class CpuEmitter
     private static string Output(LayerPlan layer) =>
         layer.OutputOffset < 0 ? "input" : $"workspace.Slice({layer.OutputOffset}, {layer.Output.Length})";
 
+    /// <summary>The scratch argument of a planar convolution (the workspace's shared convolution area), else nothing.</summary>
+    private static string Scratch(ModelPlan plan, LayerPlan layer) =>
+        layer.Planar ? $", workspace.Slice({plan.ConvScratchOffset}, {plan.ConvScratchLength})" : string.Empty;
+
     private static string Describe(LayerPlan layer)
     {
         var text = $"{layer.DisplayName} ({layer.KerasName}): {layer.Input} -> {layer.Output}";
@@ -157,7 +161,7 @@ internal static class CpuEmitter
                 case LayerKind.Dense:
                     w.Line($"{layer.MemberPrefix}_Backward({Input(layer)}, parameters.Slice({layer.KernelOffset}, {layer.KernelLength}), {Output(layer)}, {dy},");
                     w.Indent();
-                    w.Line($"gradient.Slice({layer.KernelOffset}, {layer.KernelLength}), gradient.Slice({layer.BiasOffset}, {layer.BiasLength}){(needsDx ? ", " + dx : string.Empty)});");
+                    w.Line($"gradient.Slice({layer.KernelOffset}, {layer.KernelLength}), gradient.Slice({layer.BiasOffset}, {layer.BiasLength}){(needsDx ? ", " + dx : string.Empty)}{Scratch(plan, layer)});");
                     w.Outdent();
                     break;
                 default:
@@ -189,7 +193,7 @@ internal static class CpuEmitter
                     break;
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    w.Line($"{layer.MemberPrefix}_Forward({Input(layer)}, parameters.Slice({layer.KernelOffset}, {layer.KernelLength}), parameters.Slice({layer.BiasOffset}, {layer.BiasLength}), {Output(layer)});");
+                    w.Line($"{layer.MemberPrefix}_Forward({Input(layer)}, parameters.Slice({layer.KernelOffset}, {layer.KernelLength}), parameters.Slice({layer.BiasOffset}, {layer.BiasLength}), {Output(layer)}{Scratch(plan, layer)});");
                     break;
                 default:
                     w.Line($"{layer.MemberPrefix}_Forward({Input(layer)}, {Output(layer)});");
@@ -293,8 +297,56 @@ internal static class CpuEmitter
 
     private static string InputRow(string row) => $"({row} * InW + ix + kx0) * InC, taps";
 
+    /// <summary>The layer's shape as a struct of literals, which the JIT folds into ConvKernels' loops.</summary>
+    private static void ConvShape(SourceWriter w, LayerPlan layer)
+    {
+        w.Raw("/// <summary>Shape of " + SourceWriter.Xml(Describe(layer)) + ".</summary>");
+        w.Line($"private readonly struct {layer.MemberPrefix}_Shape : global::ModelGen.Cpu.IConvShape");
+        w.OpenBrace();
+        w.Line($"public static int InHeight => {layer.Input.Height};");
+        w.Line($"public static int InWidth => {layer.Input.Width};");
+        w.Line($"public static int InChannels => {layer.Input.Channels};");
+        w.Line($"public static int OutHeight => {layer.Output.Height};");
+        w.Line($"public static int OutWidth => {layer.Output.Width};");
+        w.Line($"public static int OutChannels => {layer.Output.Channels};");
+        w.Line($"public static int KernelSize => {layer.KernelSize};");
+        w.Line($"public static int PadTop => {layer.PadTop};");
+        w.Line($"public static int PadLeft => {layer.PadLeft};");
+        w.Close();
+        w.Raw();
+    }
+
+    private static void PlanarConvForward(SourceWriter w, LayerPlan layer)
+    {
+        ConvShape(w, layer);
+        w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ". Runs on zero-padded channel planes in <paramref name=\"scratch\"/>.</summary>");
+        w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} bias, {Span} y, {Span} scratch)");
+        w.OpenBrace();
+        w.Line($"global::ModelGen.Cpu.ConvKernels.Forward<{layer.MemberPrefix}_Shape>(x, kernel, bias, y, scratch);");
+        Activate(w, layer, "y");
+        w.Close();
+        w.Raw();
+    }
+
+    private static void PlanarConvBackward(SourceWriter w, LayerPlan layer, bool needsDx)
+    {
+        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ". Accumulates into dKernel and dBias" + (needsDx ? "; writes dx" : string.Empty) + ". Overwrites dy.</summary>");
+        w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} y, {Span} dy, {Span} dKernel, {Span} dBias{(needsDx ? $", {Span} dx" : string.Empty)}, {Span} scratch)");
+        w.OpenBrace();
+        ActivateBackward(w, layer);
+        w.Line($"global::ModelGen.Cpu.ConvKernels.Backward<{layer.MemberPrefix}_Shape>(x, kernel, dy, dKernel, dBias, {(needsDx ? "dx" : "default")}, scratch);");
+        w.Close();
+        w.Raw();
+    }
+
     private static void ConvForward(SourceWriter w, LayerPlan layer)
     {
+        if (layer.Planar)
+        {
+            PlanarConvForward(w, layer);
+            return;
+        }
+
         w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
         w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} bias, {Span} y)");
         w.OpenBrace();
@@ -313,6 +365,12 @@ internal static class CpuEmitter
 
     private static void ConvBackward(SourceWriter w, LayerPlan layer, bool needsDx)
     {
+        if (layer.Planar)
+        {
+            PlanarConvBackward(w, layer, needsDx);
+            return;
+        }
+
         w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ". Accumulates into dKernel and dBias" + (needsDx ? "; writes dx" : string.Empty) + ". Overwrites dy.</summary>");
         w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} y, {Span} dy, {Span} dKernel, {Span} dBias{(needsDx ? $", {Span} dx" : string.Empty)})");
         w.OpenBrace();

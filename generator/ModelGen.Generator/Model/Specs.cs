@@ -91,6 +91,26 @@ internal sealed record LayerPlan(
 
     public bool HasParameters => ParameterCount > 0;
 
+    /// <summary>
+    /// Stride-1 convolutions run on zero-padded channel planes (ModelGen.Cpu.ConvKernels), vectorised over output
+    /// columns; strided ones use the per-pixel path.
+    /// </summary>
+    public bool Planar => Kind == LayerKind.Conv2D && Stride == 1;
+
+    /// <summary>Scratch floats a planar convolution needs; must match ConvKernels.ScratchLength in the runtime.</summary>
+    public long PlanarScratchLength
+    {
+        get
+        {
+            if (!Planar) return 0;
+            static long RoundUp(long n) => (n + 7) / 8 * 8;
+            long planeHeight = Output.Height + KernelSize - 1;
+            long planeWidth = RoundUp(Output.Width) + KernelSize - 1;
+            long gradientWidth = RoundUp(System.Math.Max(Input.Width, Output.Width)) + 2L * KernelSize;
+            return Input.Channels * planeHeight * planeWidth + (long)Output.Channels * Output.Height * gradientWidth;
+        }
+    }
+
     /// <summary>Keras kernel shape: [kh, kw, in, out] for Conv2D, [in, out] for Dense.</summary>
     public int[] KernelShape => Kind == LayerKind.Conv2D
         ? new[] { KernelSize, KernelSize, Input.Channels, Size }
@@ -107,6 +127,8 @@ internal sealed record ModelPlan(
     int WorkspaceLength,
     int GradientScratchOffset,
     int GradientScratchLength,
+    int ConvScratchOffset,
+    int ConvScratchLength,
     string Architecture,
     string Fingerprint)
 {

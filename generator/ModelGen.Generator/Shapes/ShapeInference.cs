@@ -35,6 +35,7 @@ internal static class ShapeInference
         long parameterOffset = 0;
         long workspaceOffset = 0;
         long largestActivation = 0;
+        long convScratch = 0;
 
         for (var i = 0; i < specs.Count; i++)
         {
@@ -151,6 +152,7 @@ internal static class ShapeInference
             parameterOffset += kernelLength + biasLength;
             if (needsBuffer) workspaceOffset += outShape.Length;
             largestActivation = Math.Max(largestActivation, outShape.Length);
+            convScratch = Math.Max(convScratch, layers[layers.Count - 1].PlanarScratchLength);
             current = outShape;
             currentOffset = outputOffset;
             producer = display;
@@ -159,7 +161,7 @@ internal static class ShapeInference
         var hasErrors = diagnostics.Skip(errorsBefore).Any(d => Descriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
         if (hasErrors || layers.Count != specs.Count) return null;
 
-        var workspace = workspaceOffset + 2 * largestActivation;
+        var workspace = workspaceOffset + 2 * largestActivation + convScratch;
         if (workspace > MaxBufferLength)
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, sources[sources.Count - 1].Attribute, $"{specs[specs.Count - 1].Kind} #{specs.Count}",
@@ -170,7 +172,8 @@ internal static class ShapeInference
         var architecture = Architecture(input, layers);
         return new ModelPlan(
             ns, className, input, layers.ToEquatableArray(), (int)parameterOffset, (int)workspace,
-            (int)workspaceOffset, (int)largestActivation, architecture, Fingerprint(architecture));
+            (int)workspaceOffset, (int)largestActivation, (int)(workspaceOffset + 2 * largestActivation), (int)convScratch,
+            architecture, Fingerprint(architecture));
     }
 
     private static Shape? Spatial(

@@ -59,14 +59,14 @@ namespace LeNet5Sample
 
             // Conv2D #3 (conv2d_1): 14x14x6 -> 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
             Conv2D_3_Backward(workspace.Slice(4704, 1176), parameters.Slice(156, 2400), workspace.Slice(5880, 3136), gradientA.Slice(0, 3136),
-                gradient.Slice(156, 2400), gradient.Slice(2556, 16), gradientB.Slice(0, 1176));
+                gradient.Slice(156, 2400), gradient.Slice(2556, 16), gradientB.Slice(0, 1176), workspace.Slice(19422, 8208));
 
             // MaxPool2D #2 (max_pooling2d): 28x28x6 -> 14x14x6, 2x2 window, stride 2
             MaxPool2D_2_Backward(workspace.Slice(0, 4704), gradientB.Slice(0, 1176), gradientA.Slice(0, 4704));
 
             // Conv2D #1 (conv2d): 28x28x1 -> 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
             Conv2D_1_Backward(input, parameters.Slice(0, 150), workspace.Slice(0, 4704), gradientA.Slice(0, 4704),
-                gradient.Slice(0, 150), gradient.Slice(150, 6));
+                gradient.Slice(0, 150), gradient.Slice(150, 6), workspace.Slice(19422, 8208));
 
             return loss;
         }
@@ -75,13 +75,13 @@ namespace LeNet5Sample
         private static void RunForward(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> input, global::System.Span<float> workspace)
         {
             // Conv2D #1 (conv2d): 28x28x1 -> 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-            Conv2D_1_Forward(input, parameters.Slice(0, 150), parameters.Slice(150, 6), workspace.Slice(0, 4704));
+            Conv2D_1_Forward(input, parameters.Slice(0, 150), parameters.Slice(150, 6), workspace.Slice(0, 4704), workspace.Slice(19422, 8208));
 
             // MaxPool2D #2 (max_pooling2d): 28x28x6 -> 14x14x6, 2x2 window, stride 2
             MaxPool2D_2_Forward(workspace.Slice(0, 4704), workspace.Slice(4704, 1176));
 
             // Conv2D #3 (conv2d_1): 14x14x6 -> 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-            Conv2D_3_Forward(workspace.Slice(4704, 1176), parameters.Slice(156, 2400), parameters.Slice(2556, 16), workspace.Slice(5880, 3136));
+            Conv2D_3_Forward(workspace.Slice(4704, 1176), parameters.Slice(156, 2400), parameters.Slice(2556, 16), workspace.Slice(5880, 3136), workspace.Slice(19422, 8208));
 
             // MaxPool2D #4 (max_pooling2d_1): 14x14x16 -> 7x7x16, 2x2 window, stride 2
             MaxPool2D_4_Forward(workspace.Slice(5880, 3136), workspace.Slice(9016, 784));
@@ -99,62 +99,32 @@ namespace LeNet5Sample
             Dense_8_Forward(workspace.Slice(9920, 84), parameters.Slice(106936, 840), parameters.Slice(107776, 10), workspace.Slice(10004, 10));
         }
 
-        /// <summary>Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
-        private static void Conv2D_1_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y)
+        /// <summary>Shape of Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
+        private readonly struct Conv2D_1_Shape : global::ModelGen.Cpu.IConvShape
         {
-            const int InH = 28, InW = 28, InC = 1;
-            const int OutH = 28, OutW = 28, OutC = 6;
-            const int K = 5, Stride = 1, PadTop = 2, PadLeft = 2;
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                int iy = oy * Stride - PadTop;
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int ix = ox * Stride - PadLeft;
-                    // Window columns inside the image; padding contributes zeros and is skipped.
-                    int kx0 = ix < 0 ? -ix : 0;
-                    int kx1 = ix + K > InW ? InW - ix : K;
-                    int taps = (kx1 - kx0) * InC;
-                    var sum = y.Slice((oy * OutW + ox) * OutC, OutC);
-                    bias.CopyTo(sum);
-                    // One statement per kernel row: sum += x[row, window columns, :] . kernel[row, window columns, :, :]
-                    if ((uint)iy < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice((iy * InW + ix + kx0) * InC, taps), kernel.Slice((0 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 1) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 1) * InW + ix + kx0) * InC, taps), kernel.Slice((1 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 2) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 2) * InW + ix + kx0) * InC, taps), kernel.Slice((2 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 3) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 3) * InW + ix + kx0) * InC, taps), kernel.Slice((3 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 4) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 4) * InW + ix + kx0) * InC, taps), kernel.Slice((4 * K + kx0) * InC * OutC, taps * OutC), sum);
-                }
-            }
+            public static int InHeight => 28;
+            public static int InWidth => 28;
+            public static int InChannels => 1;
+            public static int OutHeight => 28;
+            public static int OutWidth => 28;
+            public static int OutChannels => 6;
+            public static int KernelSize => 5;
+            public static int PadTop => 2;
+            public static int PadLeft => 2;
+        }
+
+        /// <summary>Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Runs on zero-padded channel planes in <paramref name="scratch"/>.</summary>
+        private static void Conv2D_1_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y, global::System.Span<float> scratch)
+        {
+            global::ModelGen.Cpu.ConvKernels.Forward<Conv2D_1_Shape>(x, kernel, bias, y, scratch);
             global::ModelGen.Cpu.CpuKernels.Tanh(y);
         }
 
         /// <summary>Backward of Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Accumulates into dKernel and dBias. Overwrites dy.</summary>
-        private static void Conv2D_1_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias)
+        private static void Conv2D_1_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> scratch)
         {
-            const int InH = 28, InW = 28, InC = 1;
-            const int OutH = 28, OutW = 28, OutC = 6;
-            const int K = 5, Stride = 1, PadTop = 2, PadLeft = 2;
             global::ModelGen.Cpu.CpuKernels.TanhBackward(y, dy); // dy *= 1 - y^2
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                int iy = oy * Stride - PadTop;
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int ix = ox * Stride - PadLeft;
-                    // Window columns inside the image; padding contributes zeros and is skipped.
-                    int kx0 = ix < 0 ? -ix : 0;
-                    int kx1 = ix + K > InW ? InW - ix : K;
-                    int taps = (kx1 - kx0) * InC;
-                    var dz = dy.Slice((oy * OutW + ox) * OutC, OutC);
-                    global::ModelGen.Cpu.CpuKernels.Add(dz, dBias);
-                    // Per kernel row: dKernel[row] += x[row]^T dz
-                    if ((uint)iy < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice((iy * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((0 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 1) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 1) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((1 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 2) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 2) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((2 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 3) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 3) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((3 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 4) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 4) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((4 * K + kx0) * InC * OutC, taps * OutC));
-                }
-            }
+            global::ModelGen.Cpu.ConvKernels.Backward<Conv2D_1_Shape>(x, kernel, dy, dKernel, dBias, default, scratch);
         }
 
         /// <summary>MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
@@ -204,68 +174,32 @@ namespace LeNet5Sample
             }
         }
 
-        /// <summary>Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
-        private static void Conv2D_3_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y)
+        /// <summary>Shape of Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
+        private readonly struct Conv2D_3_Shape : global::ModelGen.Cpu.IConvShape
         {
-            const int InH = 14, InW = 14, InC = 6;
-            const int OutH = 14, OutW = 14, OutC = 16;
-            const int K = 5, Stride = 1, PadTop = 2, PadLeft = 2;
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                int iy = oy * Stride - PadTop;
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int ix = ox * Stride - PadLeft;
-                    // Window columns inside the image; padding contributes zeros and is skipped.
-                    int kx0 = ix < 0 ? -ix : 0;
-                    int kx1 = ix + K > InW ? InW - ix : K;
-                    int taps = (kx1 - kx0) * InC;
-                    var sum = y.Slice((oy * OutW + ox) * OutC, OutC);
-                    bias.CopyTo(sum);
-                    // One statement per kernel row: sum += x[row, window columns, :] . kernel[row, window columns, :, :]
-                    if ((uint)iy < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice((iy * InW + ix + kx0) * InC, taps), kernel.Slice((0 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 1) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 1) * InW + ix + kx0) * InC, taps), kernel.Slice((1 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 2) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 2) * InW + ix + kx0) * InC, taps), kernel.Slice((2 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 3) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 3) * InW + ix + kx0) * InC, taps), kernel.Slice((3 * K + kx0) * InC * OutC, taps * OutC), sum);
-                    if ((uint)(iy + 4) < InH) global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(((iy + 4) * InW + ix + kx0) * InC, taps), kernel.Slice((4 * K + kx0) * InC * OutC, taps * OutC), sum);
-                }
-            }
+            public static int InHeight => 14;
+            public static int InWidth => 14;
+            public static int InChannels => 6;
+            public static int OutHeight => 14;
+            public static int OutWidth => 14;
+            public static int OutChannels => 16;
+            public static int KernelSize => 5;
+            public static int PadTop => 2;
+            public static int PadLeft => 2;
+        }
+
+        /// <summary>Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Runs on zero-padded channel planes in <paramref name="scratch"/>.</summary>
+        private static void Conv2D_3_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y, global::System.Span<float> scratch)
+        {
+            global::ModelGen.Cpu.ConvKernels.Forward<Conv2D_3_Shape>(x, kernel, bias, y, scratch);
             global::ModelGen.Cpu.CpuKernels.Tanh(y);
         }
 
         /// <summary>Backward of Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Accumulates into dKernel and dBias; writes dx. Overwrites dy.</summary>
-        private static void Conv2D_3_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> dx)
+        private static void Conv2D_3_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> dx, global::System.Span<float> scratch)
         {
-            const int InH = 14, InW = 14, InC = 6;
-            const int OutH = 14, OutW = 14, OutC = 16;
-            const int K = 5, Stride = 1, PadTop = 2, PadLeft = 2;
             global::ModelGen.Cpu.CpuKernels.TanhBackward(y, dy); // dy *= 1 - y^2
-            dx.Clear();
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                int iy = oy * Stride - PadTop;
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int ix = ox * Stride - PadLeft;
-                    // Window columns inside the image; padding contributes zeros and is skipped.
-                    int kx0 = ix < 0 ? -ix : 0;
-                    int kx1 = ix + K > InW ? InW - ix : K;
-                    int taps = (kx1 - kx0) * InC;
-                    var dz = dy.Slice((oy * OutW + ox) * OutC, OutC);
-                    global::ModelGen.Cpu.CpuKernels.Add(dz, dBias);
-                    // Per kernel row: dKernel[row] += x[row]^T dz; dx[row] += kernel[row] dz
-                    if ((uint)iy < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice((iy * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((0 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 1) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 1) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((1 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 2) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 2) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((2 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 3) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 3) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((3 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)(iy + 4) < InH) global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(((iy + 4) * InW + ix + kx0) * InC, taps), dz, dKernel.Slice((4 * K + kx0) * InC * OutC, taps * OutC));
-                    if ((uint)iy < InH) global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice((0 * K + kx0) * InC * OutC, taps * OutC), dz, dx.Slice((iy * InW + ix + kx0) * InC, taps));
-                    if ((uint)(iy + 1) < InH) global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice((1 * K + kx0) * InC * OutC, taps * OutC), dz, dx.Slice(((iy + 1) * InW + ix + kx0) * InC, taps));
-                    if ((uint)(iy + 2) < InH) global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice((2 * K + kx0) * InC * OutC, taps * OutC), dz, dx.Slice(((iy + 2) * InW + ix + kx0) * InC, taps));
-                    if ((uint)(iy + 3) < InH) global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice((3 * K + kx0) * InC * OutC, taps * OutC), dz, dx.Slice(((iy + 3) * InW + ix + kx0) * InC, taps));
-                    if ((uint)(iy + 4) < InH) global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice((4 * K + kx0) * InC * OutC, taps * OutC), dz, dx.Slice(((iy + 4) * InW + ix + kx0) * InC, taps));
-                }
-            }
+            global::ModelGen.Cpu.ConvKernels.Backward<Conv2D_3_Shape>(x, kernel, dy, dKernel, dBias, dx, scratch);
         }
 
         /// <summary>MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>

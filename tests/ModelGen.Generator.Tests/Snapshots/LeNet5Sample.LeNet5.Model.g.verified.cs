@@ -56,7 +56,7 @@ namespace LeNet5Sample
         public const int OutputLength = 10;
 
         /// <summary>Floats of scratch memory one forward/backward pass needs (activations and two gradient buffers).</summary>
-        public const int WorkspaceLength = 19422;
+        public const int WorkspaceLength = 27630;
 
         /// <summary>Canonical text of the layer spec.</summary>
         public const string Architecture = "Input(28x28x1) Conv2D(6,k5,s1,same,tanh) MaxPool2D(p2,s2) Conv2D(16,k5,s1,same,tanh) MaxPool2D(p2,s2) Flatten Dense(120,tanh) Dense(84,tanh) Dense(10,softmax)";
@@ -140,11 +140,14 @@ namespace LeNet5Sample
         /// <summary>What training recorded so far (per-epoch loss and accuracy), saved with the model.</summary>
         public global::ModelGen.TrainingHistory? History { get; set; }
 
+        /// <summary>Creates the network with Keras's default initialisation (Glorot-uniform kernels, zero biases) from a random seed.</summary>
+        public LeNet5() : this(seed: null) { }
+
         /// <summary>
         /// Creates the network with Keras's default initialisation: Glorot-uniform kernels, zero biases.
-        /// The same <paramref name="seed"/> always gives the same weights; without one the weights are random.
+        /// The same <paramref name="seed"/> always gives the same weights; null picks a random one.
         /// </summary>
-        public LeNet5(int? seed = null)
+        public LeNet5(int? seed)
         {
             Parameters = new float[ParameterCount];
             Initialize(seed ?? global::ModelGen.SeededRandom.NewSeed());
