@@ -53,6 +53,7 @@ public sealed class ModelGenerator : IIncrementalGenerator
         {
             spc.AddSource(GeneratedCode.HintName(plan, "Model"), ModelSurfaceEmitter.Emit(plan));
             spc.AddSource(GeneratedCode.HintName(plan, "Cpu"), CpuEmitter.Emit(plan));
+            spc.AddSource(GeneratedCode.HintName(plan, "Gpu"), GpuEmitter.Emit(plan));
         });
 
         // Layer attributes on a class without [Sequential]: one pipeline per layer attribute type.

@@ -1,0 +1,116 @@
+namespace ModelGen.Gpu.Tests;
+
+/// <summary>Whole training runs on ILGPU's CPU accelerator against <see cref="Trainer.Fit"/> with the same seed.</summary>
+[Collection(AcceleratorCollection.Name)]
+public sealed class TrainingTests(Sessions sessions)
+{
+    [Fact]
+    public void Fit_SeveralEpochsWithPartialBatchesAndValidation_MatchesCpuTrainer()
+    {
+        var cpu = Models.Randomized("ConvStack", seed: 51);
+        var gpu = sessions.For("ConvStack", cpu.Parameters);
+        var train = Models.Data(cpu, 23, seed: 52); // batches of 5: the last one holds 3
+        var validation = Models.Data(cpu, 7, seed: 53);
+        var options = new FitOptions { Epochs = 2, BatchSize = 5, Validation = validation, Seed = 9, Progress = ParityTests.Quiet(), Threads = 2 };
+
+        var expected = Trainer.Fit(cpu, train, options);
+        var actual = gpu.Fit(train, options);
+
+        Assert.Equal(2, actual.Epochs);
+        for (var e = 0; e < 2; e++)
+        {
+            Tolerance.AssertClose(expected.Loss[e], actual.Loss[e], $"loss of epoch {e + 1}");
+            Assert.Equal(expected.Accuracy[e], actual.Accuracy[e]);
+            Tolerance.AssertClose(expected.ValLoss[e], actual.ValLoss[e], $"val_loss of epoch {e + 1}");
+            Assert.Equal(expected.ValAccuracy[e], actual.ValAccuracy[e]);
+        }
+
+        Tolerance.AssertClose(cpu.Parameters, gpu.Network.Parameters, "parameters after 10 steps");
+        Assert.Equal(10, gpu.Network.Optimizer!.Iterations);
+    }
+
+    [Fact]
+    public void Fit_LeNet5TwoSteps_MatchesCpuTrainer()
+    {
+        var cpu = Models.Create("LeNet5", seed: 61);
+        var gpu = sessions.For("LeNet5", cpu.Parameters);
+        var train = Models.Data(cpu, 6, seed: 62);
+        var options = new FitOptions { Epochs = 1, BatchSize = 3, Seed = 3, Progress = ParityTests.Quiet(), Threads = 2 };
+
+        Trainer.Fit(cpu, train, options);
+        gpu.Fit(train, options);
+
+        Tolerance.AssertClose(cpu.Parameters, gpu.Network.Parameters, "LeNet-5 parameters after two Adam steps");
+        Tolerance.AssertClose(cpu.History!.Loss[0], gpu.Network.History!.Loss[0], "LeNet-5 loss");
+    }
+
+    [Fact]
+    public void Fit_ThenResumeOnCpu_MatchesTwoEpochsOnCpu()
+    {
+        // The GPU copies parameters and Adam's state back, so a CPU epoch continues exactly where it stopped.
+        var reference = Models.Randomized("DenseOnly", seed: 71);
+        var resumed = Models.Randomized("DenseOnly", seed: 71);
+        var gpu = sessions.For("DenseOnly", resumed.Parameters);
+        var train = Models.Data(reference, 12, seed: 72);
+        FitOptions Options(int epochs) => new() { Epochs = epochs, BatchSize = 4, Seed = 4, Progress = ParityTests.Quiet(), Threads = 2 };
+
+        Trainer.Fit(reference, train, Options(2));
+        gpu.Fit(train, Options(1));
+        var network = gpu.Network;
+        Assert.Equal(3, network.Optimizer!.Iterations);
+        Trainer.Fit(network, train, Options(1)); // epoch 2 on the CPU, shuffled as epoch 2
+
+        Assert.Equal(2, network.History!.Epochs);
+        Tolerance.AssertClose(reference.Parameters, network.Parameters, "parameters after a GPU epoch and a CPU epoch");
+        Tolerance.AssertClose(reference.History!.Loss[1], network.History.Loss[1], "loss of the resumed epoch");
+    }
+
+    [Fact]
+    public void Fit_DivergingLoss_ThrowsAtTheSameStepAsCpuAndKeepsTheWeightsBeforeIt()
+    {
+        // Relu layers with weights of about 1e20 after the first step: the second forward pass overflows to NaN.
+        var cpu = Models.Randomized("PoolFirst", seed: 81);
+        var gpu = sessions.For("PoolFirst", cpu.Parameters);
+        var train = Models.Data(cpu, 12, seed: 82);
+        FitOptions Options() => new() { Epochs = 1, BatchSize = 4, Seed = 1, Optimizer = new Adam(learningRate: 1e20), Progress = ParityTests.Quiet(), Threads = 2 };
+
+        var expected = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(cpu, train, Options()));
+        var actual = Assert.Throws<TrainingDivergedException>(() => gpu.Fit(train, Options()));
+
+        Assert.Equal(expected.Epoch, actual.Epoch);
+        Assert.Equal(expected.Step, actual.Step);
+        Assert.True(actual.Step > 1, "the first step should succeed and blow the weights up");
+        Assert.Equal(actual.Step - 1, gpu.Network.Optimizer!.Iterations);
+        Assert.All(gpu.Network.Parameters, p => Assert.True(float.IsFinite(p)));
+        Tolerance.AssertClose(cpu.Parameters, gpu.Network.Parameters, "parameters kept after divergence");
+    }
+
+    [Fact]
+    public void Fit_WithSgd_ThrowsTypedError()
+    {
+        var network = Models.Create("DenseOnly", seed: 1);
+        var gpu = sessions.For("DenseOnly", network.Parameters);
+        var train = Models.Data(network, 4, seed: 2);
+
+        var error = Assert.Throws<GpuExecutionException>(() => gpu.Fit(train, new FitOptions { Optimizer = new Sgd(), Progress = ParityTests.Quiet() }));
+
+        Assert.Contains("Adam only", error.Message);
+        Assert.IsAssignableFrom<ModelGenException>(error);
+    }
+
+    [Fact]
+    public void Fit_CancelledBeforeTheFirstStep_KeepsParametersAndThrows()
+    {
+        var network = Models.Randomized("DenseOnly", seed: 91);
+        var gpu = sessions.For("DenseOnly", network.Parameters);
+        var train = Models.Data(network, 8, seed: 92);
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+
+        Assert.ThrowsAny<OperationCanceledException>(() =>
+            gpu.Fit(train, new FitOptions { BatchSize = 4, Seed = 1, CancellationToken = cancel.Token, Progress = ParityTests.Quiet() }));
+
+        Assert.Equal(network.Parameters, gpu.Network.Parameters);
+        Assert.Equal(0, gpu.Network.Optimizer!.Iterations);
+    }
+}
