@@ -77,11 +77,12 @@ peer_dll="$here/TorchSharpPeer/bin/Release/net10.0/TorchSharpPeer.dll"
 
 echo "== TorchSharp peer"
 report_load "before the TorchSharp peer"
-dotnet "$peer_dll" "${args[@]}" | tee "$work/torchsharp.log"
+# Each RESULT line is printed once, at the end, so that callers can grep them without duplicates.
+dotnet "$peer_dll" "${args[@]}" | tee "$work/torchsharp.log" | grep -v '^RESULT '
 
 echo "== PyTorch peer"
 report_load "before the PyTorch peer"
-/usr/bin/python3 "$here/pytorch/lenet5.py" "${args[@]}" | tee "$work/pytorch.log"
+/usr/bin/python3 -u "$here/pytorch/lenet5.py" "${args[@]}" | tee "$work/pytorch.log" | grep -v '^RESULT '
 
 report_load "after both peers"
 echo "== results"
