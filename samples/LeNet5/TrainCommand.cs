@@ -1,0 +1,131 @@
+using System.Globalization;
+using ModelGen;
+
+namespace LeNet5Sample;
+
+internal sealed class TrainArguments
+{
+    public int Epochs { get; init; }
+    public int BatchSize { get; init; }
+    public bool BatchSizeGiven { get; init; }
+    public int Seed { get; init; }
+    public bool SeedGiven { get; init; }
+    public int? Limit { get; init; }
+    public bool Raw { get; init; }
+    public required string OutDirectory { get; init; }
+    public bool Resume { get; init; }
+    public int? Threads { get; init; }
+    public DeviceChoice Device { get; init; }
+    public string? MnistDirectory { get; init; }
+}
+
+/// <summary>
+/// Program 1 of the tutorial: load MNIST, build LeNet-5, fit with validation on test images 0-4999, evaluate on
+/// 5000-9999, save the model with its history and a plot of it.
+/// </summary>
+internal sealed class TrainCommand(SampleConsole console)
+{
+    public int Run(TrainArguments a)
+    {
+        var output = console.Out;
+        var modelPath = Path.Combine(a.OutDirectory, Commands.ModelFileName);
+        var historyPath = Path.Combine(a.OutDirectory, "history.json");
+        var plotPath = Path.Combine(a.OutDirectory, "history.png");
+
+        // The model (and its settings) first: a wrong --resume fails before MNIST is read.
+        LeNet5 model;
+        TrainingSettings settings;
+        if (a.Resume)
+        {
+            if (!File.Exists(modelPath))
+            {
+                throw new SampleException($"--resume: {modelPath} does not exist; train without --resume first, or pass the --out folder that holds model.mgm.");
+            }
+            model = LeNet5.Load(modelPath);
+            var saved = TrainingSettings.LoadFor(modelPath);
+            if (saved is { RawPixels: false } && a.Raw)
+            {
+                throw new SampleException($"--resume --raw: {modelPath} was trained on pixels x/255; switching to raw pixels mid-training would change its inputs. Train a new model with --raw in another --out folder.");
+            }
+            // A resumed run is the same run continued: same inputs, shuffles and batches unless told otherwise.
+            settings = new TrainingSettings(
+                RawPixels: a.Raw || (saved?.RawPixels ?? false),
+                Seed: a.SeedGiven || saved is null ? a.Seed : saved.Seed,
+                BatchSize: a.BatchSizeGiven || saved is null ? a.BatchSize : saved.BatchSize,
+                Limit: a.Limit ?? saved?.Limit);
+        }
+        else
+        {
+            model = new LeNet5(a.Seed);
+            settings = new TrainingSettings(a.Raw, a.Seed, a.BatchSize, a.Limit);
+        }
+
+        var threads = a.Threads ?? Environment.ProcessorCount;
+        var backend = TrainingDevices.Select(a.Device, threads);
+        try
+        {
+            Directory.CreateDirectory(a.OutDirectory);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SampleException($"cannot create the output folder {a.OutDirectory}: {e.Message} Pass another --out folder.", e);
+        }
+
+        var mnist = SampleData.LoadMnist(console, a.MnistDirectory);
+        var trainImages = settings.Limit is { } n && n < mnist.Train.Count ? mnist.Train.Slice(0, n) : mnist.Train;
+        var train = trainImages.ToDataset(settings.InputScale);
+        var validation = mnist.Validation.ToDataset(settings.InputScale);
+        var final = mnist.FinalEvaluation.ToDataset(settings.InputScale);
+
+        output.WriteLine(LeNet5.Summary);
+        var before = model.History?.Epochs ?? 0;
+        output.WriteLine($"device: {backend.Description}");
+        output.WriteLine(string.Create(CultureInfo.InvariantCulture,
+            $"data: {train.Count:N0} training images ({settings.InputDescription}), validation on test images 0-{validation.Count - 1}; " +
+            $"batch size {settings.BatchSize}, seed {settings.Seed}, {threads} threads"));
+        if (a.Resume)
+        {
+            output.WriteLine($"resuming {modelPath} after {before} epoch(s): epochs {before + 1}-{before + a.Epochs}");
+        }
+
+        var progress = console.OutIsTerminal ? ProgressReporter.ForConsole() : new ProgressReporter(output, live: false);
+        try
+        {
+            using (Program.TrainingScope())
+            {
+                backend.Fit(model, train, new FitOptions
+                {
+                    Epochs = a.Epochs,
+                    BatchSize = settings.BatchSize,
+                    Validation = validation,
+                    Seed = settings.Seed,
+                    Progress = progress,
+                    Threads = threads,
+                    CancellationToken = console.CancellationToken,
+                });
+            }
+        }
+        catch (OperationCanceledException) when (console.CancellationToken.IsCancellationRequested)
+        {
+            if (progress.Live) output.WriteLine();
+            var kept = File.Exists(modelPath) ? $"the last saved model {modelPath} is unchanged" : "no model was saved";
+            console.Error.WriteLine($"interrupted: training stopped between two steps; {kept}.");
+            return Program.ExitInterrupted;
+        }
+
+        var evaluation = Trainer.Evaluate(model, final, threads);
+        model.History!.Evaluation = evaluation;
+        output.WriteLine(
+            $"Final evaluation (test images {SampleData.FinalEvaluationOffset}-{SampleData.FinalEvaluationOffset + final.Count - 1}): " +
+            $"loss {ProgressReporter.FormatValue(evaluation.Loss)} - accuracy {ProgressReporter.FormatValue(evaluation.Accuracy)}");
+
+        model.Save(modelPath);
+        settings.SaveFor(modelPath);
+        model.History.Save(historyPath);
+        HistoryPlot.SavePng(model.History, plotPath);
+        output.WriteLine($"saved model to {modelPath}");
+        output.WriteLine($"saved history to {historyPath}");
+        output.WriteLine($"saved history plot to {plotPath}");
+        return Program.ExitOk;
+    }
+}

@@ -1,0 +1,76 @@
+using ModelGen;
+using ModelGen.Gpu;
+
+namespace LeNet5Sample;
+
+/// <summary>The <c>--device</c> choice.</summary>
+internal enum DeviceChoice
+{
+    Auto,
+    Cpu,
+    Gpu,
+}
+
+/// <summary>Something that trains the model: the CPU trainer, or the GPU trainer on a CUDA device.</summary>
+internal interface ITrainingBackend
+{
+    /// <summary>What <c>train</c> prints after <c>device: </c>.</summary>
+    string Description { get; }
+
+    TrainingHistory Fit(LeNet5 model, Dataset train, FitOptions options);
+}
+
+/// <summary>
+/// Picks the training backend for <c>--device</c>: the one place where the device matters. <c>auto</c> takes the first
+/// CUDA GPU that ILGPU finds and otherwise the CPU; <c>gpu</c> requires one; <c>cpu</c> never probes. Both backends train
+/// the same way (same shuffles for the same seed, Adam state and history kept on the host), so evaluation, saving and
+/// <c>--resume</c> do not depend on where training ran.
+/// </summary>
+internal static class TrainingDevices
+{
+    public static DeviceChoice Parse(string value) => value switch
+    {
+        "auto" => DeviceChoice.Auto,
+        "cpu" => DeviceChoice.Cpu,
+        "gpu" => DeviceChoice.Gpu,
+        _ => throw new SampleException($"--device must be auto, cpu or gpu, not '{value}'.", Program.ExitUsage),
+    };
+
+    public static ITrainingBackend Select(DeviceChoice choice, int threads)
+    {
+        switch (choice)
+        {
+            case DeviceChoice.Cpu:
+                return new CpuBackend($"cpu ({threads} threads)");
+            case DeviceChoice.Gpu:
+                return FindGpu() is { } name
+                    ? new GpuBackend(name)
+                    : throw new SampleException("--device gpu: no CUDA GPU found (an NVIDIA GPU and its driver are needed); use --device cpu or --device auto.", Program.ExitUsage);
+            default:
+                return FindGpu() is { } found ? new GpuBackend(found) : new CpuBackend("cpu (no CUDA GPU found)");
+        }
+    }
+
+    /// <summary>The name of the first CUDA device, or null when there is none.</summary>
+    private static string? FindGpu() => GpuTrainer.FindCudaDevice();
+
+    private sealed class CpuBackend(string description) : ITrainingBackend
+    {
+        public string Description { get; } = description;
+
+        public TrainingHistory Fit(LeNet5 model, Dataset train, FitOptions options) => Trainer.Fit(model, train, options);
+    }
+
+    private sealed class GpuBackend(string deviceName) : ITrainingBackend
+    {
+        public string Description { get; } = $"gpu ({deviceName}, CUDA)";
+
+        public TrainingHistory Fit(LeNet5 model, Dataset train, FitOptions options)
+        {
+            // The data set and every buffer stay on the device for the whole run; parameters, Adam moments and the
+            // history come back to the model at the end, so saving and resuming work as after CPU training.
+            using var session = new GpuSession(model, DeviceKind.Gpu);
+            return session.Fit(train, options);
+        }
+    }
+}
