@@ -1,0 +1,103 @@
+using System.Xml.Linq;
+
+namespace ModelGen.Package.Tests;
+
+/// <summary>
+/// A folder outside the repository where fresh consumer projects restore ModelGen from artifacts/packages only, into
+/// their own NuGet packages folder, so a cached ModelGen of the same version can never stand in for the one just packed.
+/// </summary>
+public sealed class ConsumerFixture : IDisposable
+{
+    public ConsumerFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("modelgen-consumer-").FullName;
+        PackagesFolder = Path.Combine(Root, "nuget-packages");
+
+        // Stop MSBuild's and NuGet's upward searches here: nothing from the temp folder's parents may apply.
+        File.WriteAllText(Path.Combine(Root, "Directory.Build.props"), "<Project />\n");
+        File.WriteAllText(Path.Combine(Root, "Directory.Build.targets"), "<Project />\n");
+        File.WriteAllText(Path.Combine(Root, "Directory.Packages.props"), "<Project />\n");
+        File.WriteAllText(Path.Combine(Root, "nuget.config"), NuGetConfig());
+        Environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = PackagesFolder };
+    }
+
+    public string Root { get; }
+
+    /// <summary>The consumers' own global packages folder.</summary>
+    public string PackagesFolder { get; }
+
+    public IReadOnlyDictionary<string, string> Environment { get; }
+
+    /// <summary>A new console project that references the ModelGen package, with the given source files.</summary>
+    public string CreateProject(string name, IReadOnlyDictionary<string, string> files)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
+        File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
+            <Project Sdk="Microsoft.NET.Sdk">
+              <PropertyGroup>
+                <OutputType>Exe</OutputType>
+                <TargetFramework>net10.0</TargetFramework>
+                <Nullable>enable</Nullable>
+                <ImplicitUsings>enable</ImplicitUsings>
+                <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
+              </PropertyGroup>
+              <ItemGroup>
+                <PackageReference Include="ModelGen" Version="{PackageUnderTest.Version}" />
+              </ItemGroup>
+            </Project>
+            """);
+        foreach (var (file, text) in files) File.WriteAllText(Path.Combine(folder, file), text);
+        return folder;
+    }
+
+    /// <summary>
+    /// The repository's package sources with artifacts/packages made absolute, plus this machine's packages folder as a
+    /// read-only source for the third-party packages (fast, and offline once restored). Source mapping takes ModelGen
+    /// from artifacts/packages and nowhere else.
+    /// </summary>
+    private static string NuGetConfig()
+    {
+        var localFeed = Path.GetFullPath(PackageUnderTest.Folder).TrimEnd(Path.DirectorySeparatorChar);
+        _ = PackageUnderTest.NupkgPath; // fails with "run .ci/pack" when there is nothing to consume
+        var repository = XDocument.Load(Path.Combine(PackageUnderTest.RepositoryRoot, "nuget.config"));
+        var sources = new List<(string Key, string Value)>();
+        foreach (var add in repository.Descendants("packageSources").Elements("add"))
+        {
+            var value = add.Attribute("value")!.Value;
+            if (!value.Contains("://", StringComparison.Ordinal))
+            {
+                value = Path.GetFullPath(Path.Combine(PackageUnderTest.RepositoryRoot, value)).TrimEnd(Path.DirectorySeparatorChar);
+            }
+
+            if (value != localFeed) sources.Add((add.Attribute("key")!.Value, value));
+        }
+
+        var machinePackages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES")
+            ?? Path.Combine(System.Environment.GetFolderPath(System.Environment.SpecialFolder.UserProfile), ".nuget", "packages");
+        if (Directory.Exists(machinePackages)) sources.Insert(0, ("machine-packages", machinePackages));
+
+        var config = new XElement("configuration",
+            new XElement("packageSources",
+                new XElement("clear"),
+                new XElement("add", new XAttribute("key", "modelgen-local"), new XAttribute("value", localFeed)),
+                sources.Select(s => new XElement("add", new XAttribute("key", s.Key), new XAttribute("value", s.Value)))),
+            new XElement("packageSourceMapping",
+                new XElement("packageSource", new XAttribute("key", "modelgen-local"),
+                    new XElement("package", new XAttribute("pattern", "ModelGen"))),
+                sources.Select(s => new XElement("packageSource", new XAttribute("key", s.Key),
+                    new XElement("package", new XAttribute("pattern", "*"))))));
+        return config.ToString();
+    }
+
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A build server may still hold a file for a moment; the temp folder is cleaned by the system later.
+        }
+    }
+}
