@@ -1,0 +1,144 @@
+using ModelGen.Numerics.Tests.Models;
+using ModelGen.Numerics.Tests.Reference;
+using static ModelGen.Numerics.Tests.Reference.Numerics;
+
+namespace ModelGen.Numerics.Tests;
+
+/// <summary>
+/// The generated backward pass against central finite differences of the double-precision reference. The tolerance rule
+/// and the step are justified on <see cref="Numerics.GradientAbsolute"/> and <see cref="Numerics.FiniteDifferenceStep"/>.
+/// </summary>
+public class GradientTests
+{
+    public static TheoryData<string> TrainableModels() => Catalog.TrainableNames();
+
+    [Theory]
+    [MemberData(nameof(TrainableModels))]
+    public void ForwardBackward_AccumulatedOverSamples_MatchesFiniteDifferences(string model)
+    {
+        var c = Catalog.Get(model);
+        var network = c.Create(1);
+        var d = network.Description;
+        var indices = CheckedIndices(c.Reference, seed: 9);
+        var samples = c.Reference.ParameterCount > Catalog.FullCheckLimit ? 1 : 3;
+        var point = SmoothPoint(network, c.Reference, seed: 17, samples, indices);
+
+        // ForwardBackward adds each sample's gradient (not divided by anything) to the buffer: after all samples it holds
+        // the gradient of the summed loss. Stale workspace contents must not matter.
+        var workspace = new float[d.WorkspaceLength];
+        Array.Fill(workspace, float.NaN);
+        var output = new float[d.OutputLength];
+        var gradient = new float[d.ParameterCount];
+        foreach (var (input, label) in point.Samples)
+        {
+            network.ForwardBackward(input, label, workspace, output, gradient);
+        }
+
+        AssertGradientClose(gradient, point.Gradient, c.Reference, indices, $"{model} (test point drawn after {point.Attempt} redraws)");
+    }
+
+    [Theory]
+    [MemberData(nameof(TrainableModels))]
+    public void ForwardBackward_NonZeroGradientBuffer_AddsToIt(string model)
+    {
+        var c = Catalog.Get(model);
+        var network = c.Create(1);
+        var d = network.Description;
+        RandomizeParameters(network, c.Reference, seed: 5);
+        var (input, label) = RandomSample(c.Reference, new Random(6));
+        var workspace = new float[d.WorkspaceLength];
+        var output = new float[d.OutputLength];
+
+        var fresh = new float[d.ParameterCount];
+        network.ForwardBackward(input, label, workspace, output, fresh);
+
+        var random = new Random(7);
+        var start = new float[d.ParameterCount];
+        for (var i = 0; i < start.Length; i++) start[i] = (float)(random.NextDouble() - 0.5);
+        var accumulated = (float[])start.Clone();
+        network.ForwardBackward(input, label, workspace, output, accumulated);
+
+        // start + fresh, up to rounding: a convolution adds one term per output pixel into the buffer, so the sum is
+        // rounded once per pixel (≲ 1e-5 relative for these sizes). Overwriting instead of adding would miss by |start|.
+        var scale = fresh.Max(Math.Abs);
+        for (var i = 0; i < start.Length; i++)
+        {
+            var expected = (double)start[i] + fresh[i];
+            Assert.True(Math.Abs(accumulated[i] - expected) <= 1e-5 * (Math.Abs(start[i]) + Math.Abs(fresh[i]) + scale),
+                $"{Describe(c.Reference, i)}: {accumulated[i]:R} != {start[i]:R} + {fresh[i]:R}");
+        }
+    }
+
+    [Fact]
+    public void GradientCases_ExerciseEveryLayerActivationAndInputGradientPath()
+    {
+        // Guards the test list itself: every layer type and activation has its parameter gradient checked, and every
+        // d(loss)/d(input) path the generator can emit (a layer with parameters somewhere before it) is on some path
+        // between a checked parameter and the loss.
+        var nets = Catalog.All.Where(c => c.Reference.ParameterCount > 0).Select(c => c.Reference).ToList();
+        var seen = new HashSet<string>();
+        foreach (var r in nets)
+        {
+            var trainableBefore = false;
+            foreach (var l in r.Layers)
+            {
+                if (l.HasParameters) seen.Add($"{l.Kind} {l.Activation}");
+                if (trainableBefore)
+                {
+                    seen.Add($"dx {l.Kind}");
+                    if (l.Kind == RefKind.Conv2D)
+                    {
+                        seen.Add($"dx Conv2D {l.Padding}");
+                        if (l.Stride > 1) seen.Add($"dx Conv2D {l.Padding} strided");
+                        if (l.K > 7) seen.Add($"dx Conv2D {l.Padding} looped kernel");
+                    }
+
+                    if (l.Kind is RefKind.MaxPool2D or RefKind.AvgPool2D)
+                    {
+                        seen.Add($"dx {l.Kind} {(l.K * l.K > 16 ? "looped" : "written out")}");
+                        if (l.Stride < l.K) seen.Add($"dx {l.Kind} overlapping");
+                    }
+                }
+
+                trainableBefore |= l.HasParameters;
+            }
+
+            if (!trainableBefore) continue;
+            seen.Add(r.SoftmaxOutput ? "loss softmax" : "loss logits");
+            if (r.Layers[0].Kind is RefKind.MaxPool2D or RefKind.AvgPool2D) seen.Add($"first {r.Layers[0].Kind}");
+            if (r.Layers[^1].Kind is RefKind.MaxPool2D or RefKind.AvgPool2D) seen.Add("last pool");
+            if (r.Output.IsImage && r.Output.H * r.Output.W > 1) seen.Add("image logits");
+        }
+
+        string[] required =
+        [
+            .. new[] { "Conv2D", "Dense" }.SelectMany(k => Enum.GetNames<Activation>().Select(a => $"{k} {a}")),
+            "dx Conv2D Valid", "dx Conv2D Same", "dx Conv2D Valid strided", "dx Conv2D Same strided",
+            "dx Conv2D Valid looped kernel", "dx Conv2D Same looped kernel",
+            "dx MaxPool2D written out", "dx MaxPool2D looped", "dx MaxPool2D overlapping",
+            "dx AvgPool2D written out", "dx AvgPool2D looped", "dx AvgPool2D overlapping",
+            "dx Flatten", "dx Dense",
+            "loss softmax", "loss logits", "first MaxPool2D", "first AvgPool2D", "last pool", "image logits",
+        ];
+        Assert.Empty(required.Except(seen));
+    }
+
+    /// <summary>All parameters of small networks; for large ones every bias and a seeded sample of kernel entries per tensor.</summary>
+    internal static IReadOnlyList<int> CheckedIndices(ReferenceNetwork reference, int seed)
+    {
+        if (reference.ParameterCount <= Catalog.FullCheckLimit) return Enumerable.Range(0, reference.ParameterCount).ToArray();
+        var random = new Random(seed);
+        var indices = new SortedSet<int>();
+        foreach (var (name, offset, shape) in reference.Views())
+        {
+            var length = shape.Aggregate(1, (a, b) => a * b);
+            var take = name.EndsWith("/bias", StringComparison.Ordinal) ? Math.Min(length, 16) : Math.Min(length, 24);
+            while (take > 0)
+            {
+                if (indices.Add(offset + random.Next(length))) take--;
+            }
+        }
+
+        return indices.ToArray();
+    }
+}
