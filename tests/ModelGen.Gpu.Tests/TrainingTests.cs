@@ -1,3 +1,5 @@
+using System.Text.RegularExpressions;
+
 namespace ModelGen.Gpu.Tests;
 
 /// <summary>Whole training runs on ILGPU's CPU accelerator against <see cref="Trainer.Fit"/> with the same seed.</summary>
@@ -112,5 +114,53 @@ public sealed class TrainingTests(Sessions sessions)
 
         Assert.Equal(network.Parameters, gpu.Network.Parameters);
         Assert.Equal(0, gpu.Network.Optimizer!.Iterations);
+    }
+
+    [Fact]
+    public void Fit_PrintsTheCpuTrainersProgressLines()
+    {
+        var cpu = Models.Randomized("DenseOnly", seed: 101);
+        var gpu = sessions.For("DenseOnly", cpu.Parameters);
+        var train = Models.Data(cpu, 10, seed: 102);
+        var validation = Models.Data(cpu, 4, seed: 103);
+        var cpuText = new StringWriter();
+        var gpuText = new StringWriter();
+        FitOptions Options(TextWriter output) => new()
+        {
+            Epochs = 2, BatchSize = 4, Seed = 2, Validation = validation, Progress = new ProgressReporter(output, live: false), Threads = 2,
+        };
+
+        Trainer.Fit(cpu, train, Options(cpuText));
+        gpu.Fit(train, Options(gpuText));
+
+        // Same lines, same layout; only the timings and the last digits of the values may differ.
+        static string Shape(string text) => Regex.Replace(Regex.Replace(text, @" - \S+ \S+/step", " - T"), @"\d\.\d{4}", "V");
+        Assert.Contains("Epoch 2/2", gpuText.ToString());
+        Assert.Contains("3/3 [==============================]", gpuText.ToString());
+        Assert.Equal(Shape(cpuText.ToString()), Shape(gpuText.ToString()));
+    }
+
+    [Fact]
+    public void Fit_ThenSaveAndLoad_KeepsParametersOptimizerAndHistory()
+    {
+        var cpu = Models.Randomized("ConvStack", seed: 111);
+        var gpu = sessions.For("ConvStack", cpu.Parameters);
+        var train = Models.Data(cpu, 10, seed: 112);
+        gpu.Fit(train, new FitOptions { Epochs = 1, BatchSize = 5, Seed = 3, Progress = ParityTests.Quiet() });
+        var path = Path.Combine(Path.GetTempPath(), $"modelgen-gpu-{Guid.NewGuid():N}.mgm");
+        try
+        {
+            ((ConvStack)gpu.Network).Save(path);
+            var loaded = ConvStack.Load(path);
+
+            Assert.Equal(gpu.Network.Parameters, loaded.Parameters);
+            Assert.Equal(2, loaded.Optimizer!.Iterations);
+            Assert.Equal(gpu.Network.Optimizer!.GetState().Slots[1], loaded.Optimizer.GetState().Slots[1]);
+            Assert.Equal(gpu.Network.History!.Loss, loaded.History!.Loss);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
     }
 }

@@ -155,6 +155,7 @@ public sealed class GpuSession : IDisposable
             Trainer.ShuffledOrder(order, seed, epoch);
             data.Order.AsFlat().CopyFromCPU(new ReadOnlySpan<int>(order));
             _status.MemSetToZero();
+            Synchronize(); // uploads complete before the epoch's kernels, whatever stream ILGPU copied on
             progress.BeginEpoch(epoch, totalEpochs, steps);
 
             var read = 0;           // samples whose loss and hit were read back
@@ -287,6 +288,7 @@ public sealed class GpuSession : IDisposable
         {
             var count = Math.Min(buffers.Capacity, total - first);
             buffers.Input.AsFlat().SubView(0, (long)count * d.InputLength).CopyFromCPU(inputs.Slice(first * d.InputLength, count * d.InputLength));
+            Synchronize();
             var pass = Batch(count, data: null);
             _kernels.Forward(pass);
             _kernels.Output(pass);
@@ -465,6 +467,7 @@ public sealed class GpuSession : IDisposable
     private void UploadParameters()
     {
         if (_description.ParameterCount > 0) _parameters.AsFlat().SubView(0, _description.ParameterCount).CopyFromCPU(_network.Parameters.AsSpan(0, _description.ParameterCount));
+        Synchronize();
     }
 
     /// <summary>Uploads Adam's moments (zeros before its first step); returns its iteration count.</summary>
@@ -492,6 +495,7 @@ public sealed class GpuSession : IDisposable
             _moment2.MemSetToZero();
         }
 
+        Synchronize();
         return state.Iterations;
     }
 
@@ -630,6 +634,7 @@ public sealed class GpuSession : IDisposable
                 Correct = session.Allocate<int>(data.Count, "per-sample hits");
                 Status = session.Allocate<int>(1, "status");
                 Status.MemSetToZero();
+                session.Synchronize();
             }
             catch
             {
