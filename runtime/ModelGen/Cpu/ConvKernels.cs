@@ -156,14 +156,21 @@ public static class ConvKernels
 
         // Gradient planes [o][oy][K + ox], zero around: reads past the edges of the output add nothing.
         gradients.Clear();
-        for (var p = 0; p < outH * outW; p++)
+        ref var dzr = ref MemoryMarshal.GetReference(dz);
+        ref var gr = ref MemoryMarshal.GetReference(gradients);
+        ref var br = ref MemoryMarshal.GetReference(dBias);
+        for (var oy = 0; oy < outH; oy++)
         {
-            int oy = p / outW, ox = p % outW;
-            for (var oi = 0; oi < o; oi++)
+            for (var ox = 0; ox < outW; ox++)
             {
-                var g = dz[p * o + oi];
-                gradients[(oi * outH + oy) * gradW + k + ox] = g;
-                dBias[oi] += g;
+                ref var pixel = ref Unsafe.Add(ref dzr, (oy * outW + ox) * o);
+                ref var target = ref Unsafe.Add(ref gr, oy * gradW + k + ox);
+                for (var oi = 0; oi < o; oi++)
+                {
+                    var g = Unsafe.Add(ref pixel, oi);
+                    Unsafe.Add(ref target, oi * outH * gradW) = g;
+                    Unsafe.Add(ref br, oi) += g;
+                }
             }
         }
 
@@ -306,15 +313,17 @@ public static class ConvKernels
     private static void ToInputPlanes<T>(ReadOnlySpan<float> x, Span<float> planes) where T : IConvShape
     {
         int inH = T.InHeight, inW = T.InWidth, c = T.InChannels, planeH = PlaneHeight<T>(), planeW = PlaneWidth<T>();
-        if (x.Length < inH * inW * c) ThrowLength();
+        if (x.Length < inH * inW * c || planes.Length < c * planeH * planeW) ThrowLength();
         planes.Clear();
+        ref var xr = ref MemoryMarshal.GetReference(x);
+        ref var pr = ref MemoryMarshal.GetReference(planes);
         for (var iy = 0; iy < inH; iy++)
         {
             for (var ix = 0; ix < inW; ix++)
             {
-                var source = (iy * inW + ix) * c;
-                var target = (iy + T.PadTop) * planeW + ix + T.PadLeft;
-                for (var ci = 0; ci < c; ci++) planes[ci * planeH * planeW + target] = x[source + ci];
+                ref var source = ref Unsafe.Add(ref xr, (iy * inW + ix) * c);
+                ref var target = ref Unsafe.Add(ref pr, (iy + T.PadTop) * planeW + ix + T.PadLeft);
+                for (var ci = 0; ci < c; ci++) Unsafe.Add(ref target, ci * planeH * planeW) = Unsafe.Add(ref source, ci);
             }
         }
     }

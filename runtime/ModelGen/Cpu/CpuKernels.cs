@@ -287,22 +287,63 @@ public static class CpuKernels
     /// <summary>dy *= 1 - y², the derivative of tanh expressed through its output.</summary>
     public static void TanhBackward(ReadOnlySpan<float> y, Span<float> dy)
     {
-        for (var i = 0; i < dy.Length; i++) dy[i] *= 1f - y[i] * y[i];
+        if (y.Length < dy.Length) ThrowShape(nameof(TanhBackward));
+        ref var yr = ref MemoryMarshal.GetReference(y);
+        ref var dr = ref MemoryMarshal.GetReference(dy);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            for (; i + 8 <= dy.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref yr, (nuint)i);
+                (Vector256.LoadUnsafe(ref dr, (nuint)i) * (one - v * v)).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+
+        for (; i < dy.Length; i++) Unsafe.Add(ref dr, i) *= 1f - Unsafe.Add(ref yr, i) * Unsafe.Add(ref yr, i);
     }
 
     /// <summary>dy *= (y > 0).</summary>
     public static void ReluBackward(ReadOnlySpan<float> y, Span<float> dy)
     {
-        for (var i = 0; i < dy.Length; i++)
+        if (y.Length < dy.Length) ThrowShape(nameof(ReluBackward));
+        ref var yr = ref MemoryMarshal.GetReference(y);
+        ref var dr = ref MemoryMarshal.GetReference(dy);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
         {
-            if (!(y[i] > 0f)) dy[i] = 0f;
+            for (; i + 8 <= dy.Length; i += 8)
+            {
+                var positive = Vector256.GreaterThan(Vector256.LoadUnsafe(ref yr, (nuint)i), Vector256<float>.Zero);
+                (Vector256.LoadUnsafe(ref dr, (nuint)i) & positive).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+
+        for (; i < dy.Length; i++)
+        {
+            if (!(Unsafe.Add(ref yr, i) > 0f)) Unsafe.Add(ref dr, i) = 0f;
         }
     }
 
     /// <summary>dy *= y · (1 - y), the derivative of the sigmoid expressed through its output.</summary>
     public static void SigmoidBackward(ReadOnlySpan<float> y, Span<float> dy)
     {
-        for (var i = 0; i < dy.Length; i++) dy[i] *= y[i] * (1f - y[i]);
+        if (y.Length < dy.Length) ThrowShape(nameof(SigmoidBackward));
+        ref var yr = ref MemoryMarshal.GetReference(y);
+        ref var dr = ref MemoryMarshal.GetReference(dy);
+        var i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1f);
+            for (; i + 8 <= dy.Length; i += 8)
+            {
+                var v = Vector256.LoadUnsafe(ref yr, (nuint)i);
+                (Vector256.LoadUnsafe(ref dr, (nuint)i) * (v * (one - v))).StoreUnsafe(ref dr, (nuint)i);
+            }
+        }
+
+        for (; i < dy.Length; i++) Unsafe.Add(ref dr, i) *= Unsafe.Add(ref yr, i) * (1f - Unsafe.Add(ref yr, i));
     }
 
     /// <summary>probabilities = softmax(logits), stable (the largest logit is subtracted first).</summary>
