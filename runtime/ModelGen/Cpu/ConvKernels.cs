@@ -96,20 +96,25 @@ public static class ConvKernels
                     var a10 = Vector256.Create(Unsafe.Add(ref br, o1)); var a11 = a10;
                     var a20 = Vector256.Create(Unsafe.Add(ref br, o2)); var a21 = a20;
                     var a30 = Vector256.Create(Unsafe.Add(ref br, o3)); var a31 = a30;
+                    var secondChunk = (nuint)((j1 - jb) * Lanes);
                     for (var ci = 0; ci < c; ci++)
                     {
                         for (var ky = 0; ky < k; ky++)
                         {
-                            ref var row = ref Unsafe.Add(ref pr, (ci * planeH + oy + ky) * planeW);
+                            // Walk the kernel row and the input row together: one tap to the right is one column
+                            // further in the input and c·o floats further in the [kh, kw, in, out] kernel.
+                            ref var input = ref Unsafe.Add(ref pr, (ci * planeH + oy + ky) * planeW + jb * Lanes);
+                            ref var w = ref Unsafe.Add(ref kr, (ky * k * c + ci) * o);
                             for (var kx = 0; kx < k; kx++)
                             {
-                                var x0 = Vector256.LoadUnsafe(ref row, (nuint)(kx + jb * Lanes));
-                                var x1 = Vector256.LoadUnsafe(ref row, (nuint)(kx + j1 * Lanes));
-                                ref var w = ref Unsafe.Add(ref kr, ((ky * k + kx) * c + ci) * o);
+                                var x0 = Vector256.LoadUnsafe(ref input);
+                                var x1 = Vector256.LoadUnsafe(ref input, secondChunk);
                                 var w0 = Vector256.Create(Unsafe.Add(ref w, o0));
                                 var w1 = Vector256.Create(Unsafe.Add(ref w, o1));
                                 var w2 = Vector256.Create(Unsafe.Add(ref w, o2));
                                 var w3 = Vector256.Create(Unsafe.Add(ref w, o3));
+                                input = ref Unsafe.Add(ref input, 1);
+                                w = ref Unsafe.Add(ref w, c * o);
                                 a00 = Vector256.MultiplyAddEstimate(w0, x0, a00); a01 = Vector256.MultiplyAddEstimate(w0, x1, a01);
                                 a10 = Vector256.MultiplyAddEstimate(w1, x0, a10); a11 = Vector256.MultiplyAddEstimate(w1, x1, a11);
                                 a20 = Vector256.MultiplyAddEstimate(w2, x0, a20); a21 = Vector256.MultiplyAddEstimate(w2, x1, a21);
@@ -178,6 +183,10 @@ public static class ConvKernels
         if (!dx.IsEmpty) InputGradient<T>(gradients, kernel, dx);
     }
 
+    /// <summary>
+    /// dKernel[ky, kx, c, o] += Σ over output pixels of dz[o] · x[c] at the tap's offset. Eight output channels share
+    /// every input-row load; their eight vector sums are reduced together and added to eight adjacent weights.
+    /// </summary>
     private static void KernelGradient<T>(ReadOnlySpan<float> planes, ReadOnlySpan<float> gradients, Span<float> dKernel)
         where T : IConvShape
     {
@@ -187,59 +196,85 @@ public static class ConvKernels
         ref var pr = ref MemoryMarshal.GetReference(planes);
         ref var gr = ref MemoryMarshal.GetReference(gradients);
         ref var dr = ref MemoryMarshal.GetReference(dKernel);
-        for (var ci = 0; ci < c; ci++)
+        var gradientPlane = outH * gradW;
+        for (var ob = 0; ob < o; ob += 8)
         {
-            for (var ky = 0; ky < k; ky++)
+            // Channels past the last one repeat it; their sums are dropped.
+            ref var g0 = ref Unsafe.Add(ref gr, ob * gradientPlane + k);
+            ref var g1 = ref Unsafe.Add(ref gr, Math.Min(ob + 1, o - 1) * gradientPlane + k);
+            ref var g2 = ref Unsafe.Add(ref gr, Math.Min(ob + 2, o - 1) * gradientPlane + k);
+            ref var g3 = ref Unsafe.Add(ref gr, Math.Min(ob + 3, o - 1) * gradientPlane + k);
+            ref var g4 = ref Unsafe.Add(ref gr, Math.Min(ob + 4, o - 1) * gradientPlane + k);
+            ref var g5 = ref Unsafe.Add(ref gr, Math.Min(ob + 5, o - 1) * gradientPlane + k);
+            ref var g6 = ref Unsafe.Add(ref gr, Math.Min(ob + 6, o - 1) * gradientPlane + k);
+            ref var g7 = ref Unsafe.Add(ref gr, Math.Min(ob + 7, o - 1) * gradientPlane + k);
+            var channels = Math.Min(8, o - ob);
+            for (var ci = 0; ci < c; ci++)
             {
-                for (var kx = 0; kx < k; kx++)
+                for (var ky = 0; ky < k; ky++)
                 {
-                    for (var ob = 0; ob < o; ob += 4)
+                    for (var kx = 0; kx < k; kx++)
                     {
-                        int o0 = ob, o1 = Math.Min(ob + 1, o - 1), o2 = Math.Min(ob + 2, o - 1), o3 = Math.Min(ob + 3, o - 1);
-                        Vector256<float> s00 = default, s01 = default, s10 = default, s11 = default;
-                        Vector256<float> s20 = default, s21 = default, s30 = default, s31 = default;
+                        Vector256<float> s0 = default, s1 = default, s2 = default, s3 = default;
+                        Vector256<float> s4 = default, s5 = default, s6 = default, s7 = default;
+                        ref var xplane = ref Unsafe.Add(ref pr, (ci * planeH + ky) * planeW + kx);
                         for (var oy = 0; oy < outH; oy++)
                         {
-                            ref var xrow = ref Unsafe.Add(ref pr, (ci * planeH + oy + ky) * planeW + kx);
-                            ref var g0 = ref Unsafe.Add(ref gr, (o0 * outH + oy) * gradW + k);
-                            ref var g1 = ref Unsafe.Add(ref gr, (o1 * outH + oy) * gradW + k);
-                            ref var g2 = ref Unsafe.Add(ref gr, (o2 * outH + oy) * gradW + k);
-                            ref var g3 = ref Unsafe.Add(ref gr, (o3 * outH + oy) * gradW + k);
-                            var j = 0;
-                            for (; j + 2 <= chunks; j += 2)
+                            ref var xrow = ref Unsafe.Add(ref xplane, oy * planeW);
+                            var grow = (nuint)(oy * gradW);
+                            for (var j = 0; j < chunks; j++)
                             {
-                                var xa = Vector256.LoadUnsafe(ref xrow, (nuint)(j * Lanes));
-                                var xb = Vector256.LoadUnsafe(ref xrow, (nuint)(j * Lanes + Lanes));
-                                s00 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g0, (nuint)(j * Lanes)), xa, s00);
-                                s01 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g0, (nuint)(j * Lanes + Lanes)), xb, s01);
-                                s10 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g1, (nuint)(j * Lanes)), xa, s10);
-                                s11 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g1, (nuint)(j * Lanes + Lanes)), xb, s11);
-                                s20 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g2, (nuint)(j * Lanes)), xa, s20);
-                                s21 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g2, (nuint)(j * Lanes + Lanes)), xb, s21);
-                                s30 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g3, (nuint)(j * Lanes)), xa, s30);
-                                s31 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g3, (nuint)(j * Lanes + Lanes)), xb, s31);
-                            }
-
-                            if (j < chunks)
-                            {
-                                var xa = Vector256.LoadUnsafe(ref xrow, (nuint)(j * Lanes));
-                                s00 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g0, (nuint)(j * Lanes)), xa, s00);
-                                s10 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g1, (nuint)(j * Lanes)), xa, s10);
-                                s20 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g2, (nuint)(j * Lanes)), xa, s20);
-                                s30 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g3, (nuint)(j * Lanes)), xa, s30);
+                                var offset = grow + (nuint)(j * Lanes);
+                                var xv = Vector256.LoadUnsafe(ref xrow, (nuint)(j * Lanes));
+                                s0 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g0, offset), xv, s0);
+                                s1 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g1, offset), xv, s1);
+                                s2 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g2, offset), xv, s2);
+                                s3 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g3, offset), xv, s3);
+                                s4 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g4, offset), xv, s4);
+                                s5 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g5, offset), xv, s5);
+                                s6 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g6, offset), xv, s6);
+                                s7 = Vector256.MultiplyAddEstimate(Vector256.LoadUnsafe(ref g7, offset), xv, s7);
                             }
                         }
 
+                        var sums = Sum8(s0, s1, s2, s3, s4, s5, s6, s7);
                         ref var target = ref Unsafe.Add(ref dr, ((ky * k + kx) * c + ci) * o + ob);
-                        var channels = Math.Min(4, o - ob);
-                        Unsafe.Add(ref target, 0) += Vector256.Sum(s00 + s01);
-                        if (channels > 1) Unsafe.Add(ref target, 1) += Vector256.Sum(s10 + s11);
-                        if (channels > 2) Unsafe.Add(ref target, 2) += Vector256.Sum(s20 + s21);
-                        if (channels > 3) Unsafe.Add(ref target, 3) += Vector256.Sum(s30 + s31);
+                        if (channels == 8)
+                        {
+                            (Vector256.LoadUnsafe(ref target) + sums).StoreUnsafe(ref target);
+                        }
+                        else
+                        {
+                            for (var oo = 0; oo < channels; oo++) Unsafe.Add(ref target, oo) += sums.GetElement(oo);
+                        }
                     }
                 }
             }
         }
+    }
+
+    /// <summary>The horizontal sums of eight vectors, as one vector: [Σv0, Σv1, ..., Σv7].</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<float> Sum8(
+        Vector256<float> v0, Vector256<float> v1, Vector256<float> v2, Vector256<float> v3,
+        Vector256<float> v4, Vector256<float> v5, Vector256<float> v6, Vector256<float> v7)
+    {
+        if (System.Runtime.Intrinsics.X86.Avx.IsSupported)
+        {
+            var a = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(v0, v1);
+            var b = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(v2, v3);
+            var e = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(v4, v5);
+            var f = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(v6, v7);
+            var ab = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(a, b);   // per 128-bit half: v0 v1 v2 v3
+            var ef = System.Runtime.Intrinsics.X86.Avx.HorizontalAdd(e, f);   // per 128-bit half: v4 v5 v6 v7
+            var low = System.Runtime.Intrinsics.X86.Avx.Permute2x128(ab, ef, 0x20);
+            var high = System.Runtime.Intrinsics.X86.Avx.Permute2x128(ab, ef, 0x31);
+            return low + high;
+        }
+
+        return Vector256.Create(
+            Vector256.Sum(v0), Vector256.Sum(v1), Vector256.Sum(v2), Vector256.Sum(v3),
+            Vector256.Sum(v4), Vector256.Sum(v5), Vector256.Sum(v6), Vector256.Sum(v7));
     }
 
     private static void InputGradient<T>(ReadOnlySpan<float> gradients, ReadOnlySpan<float> kernel, Span<float> dx)
@@ -249,6 +284,7 @@ public static class ConvKernels
         int inH = T.InHeight, inW = T.InWidth, padTop = T.PadTop, padLeft = T.PadLeft, gradW = GradientWidth<T>();
         if (dx.Length < inH * inW * c) ThrowLength();
         var chunks = RoundUp(inW) / Lanes;
+        var gradientPlane = outH * gradW;
         ref var gr = ref MemoryMarshal.GetReference(gradients);
         ref var kr = ref MemoryMarshal.GetReference(kernel);
         ref var xr = ref MemoryMarshal.GetReference(dx);
@@ -272,15 +308,21 @@ public static class ConvKernels
                         {
                             var column = k + padLeft - kx;
                             ref var w = ref Unsafe.Add(ref kr, (ky * k + kx) * c * o);
+                            ref var w0r = ref Unsafe.Add(ref w, c0 * o);
+                            ref var w1r = ref Unsafe.Add(ref w, c1 * o);
+                            ref var w2r = ref Unsafe.Add(ref w, c2 * o);
+                            ref var w3r = ref Unsafe.Add(ref w, c3 * o);
+                            ref var grow = ref Unsafe.Add(ref gr, oy * gradW + column + jb * Lanes);
+                            var secondChunk = (nuint)((j1 - jb) * Lanes);
                             for (var oi = 0; oi < o; oi++)
                             {
-                                ref var grow = ref Unsafe.Add(ref gr, (oi * outH + oy) * gradW + column);
-                                var d0 = Vector256.LoadUnsafe(ref grow, (nuint)(jb * Lanes));
-                                var d1 = Vector256.LoadUnsafe(ref grow, (nuint)(j1 * Lanes));
-                                var w0 = Vector256.Create(Unsafe.Add(ref w, c0 * o + oi));
-                                var w1 = Vector256.Create(Unsafe.Add(ref w, c1 * o + oi));
-                                var w2 = Vector256.Create(Unsafe.Add(ref w, c2 * o + oi));
-                                var w3 = Vector256.Create(Unsafe.Add(ref w, c3 * o + oi));
+                                var d0 = Vector256.LoadUnsafe(ref grow);
+                                var d1 = Vector256.LoadUnsafe(ref grow, secondChunk);
+                                var w0 = Vector256.Create(Unsafe.Add(ref w0r, oi));
+                                var w1 = Vector256.Create(Unsafe.Add(ref w1r, oi));
+                                var w2 = Vector256.Create(Unsafe.Add(ref w2r, oi));
+                                var w3 = Vector256.Create(Unsafe.Add(ref w3r, oi));
+                                grow = ref Unsafe.Add(ref grow, gradientPlane);
                                 a00 = Vector256.MultiplyAddEstimate(w0, d0, a00); a01 = Vector256.MultiplyAddEstimate(w0, d1, a01);
                                 a10 = Vector256.MultiplyAddEstimate(w1, d0, a10); a11 = Vector256.MultiplyAddEstimate(w1, d1, a11);
                                 a20 = Vector256.MultiplyAddEstimate(w2, d0, a20); a21 = Vector256.MultiplyAddEstimate(w2, d1, a21);
