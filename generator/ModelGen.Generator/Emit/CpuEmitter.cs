@@ -425,6 +425,9 @@ internal static class CpuEmitter
 
     private static string Cell(int dy, int dx) => $"corner + {(dy == 0 ? string.Empty : $"{dy} * InW * C + ")}{dx} * C + c";
 
+    // Max pooling is written branch-free (MathF.Max, a conditional select for the argmax): on real data the
+    // comparisons are unpredictable, and mispredicted branches cost more than the arithmetic. Inputs are finite
+    // (checked at the API), so MathF.Max equals the comparison, and the strict '>' keeps the first maximum.
     private static void PoolForward(SourceWriter w, LayerPlan layer)
     {
         var max = layer.Kind == LayerKind.MaxPool2D;
@@ -441,7 +444,7 @@ internal static class CpuEmitter
             foreach (var (dy, dx) in cells.Skip(1))
             {
                 w.Raw(max
-                    ? $"if (x[{Cell(dy, dx)}] > v) v = x[{Cell(dy, dx)}];"
+                    ? $"v = global::System.MathF.Max(v, x[{Cell(dy, dx)}]);"
                     : $"v += x[{Cell(dy, dx)}];");
             }
         }
@@ -454,7 +457,7 @@ internal static class CpuEmitter
             w.OpenBrace();
             w.Raw("if (wy == 0 && wx == 0) continue;");
             w.Raw("float cell = x[corner + (wy * InW + wx) * C + c];");
-            w.Raw(max ? "if (cell > v) v = cell;" : "v += cell;");
+            w.Raw(max ? "v = global::System.MathF.Max(v, cell);" : "v += cell;");
             w.Close();
             w.Close();
         }
@@ -485,7 +488,7 @@ internal static class CpuEmitter
                 w.Raw($"int best = {Cell(0, 0)};");
                 foreach (var (dy, dx) in Window(layer).Skip(1))
                 {
-                    w.Raw($"if (x[{Cell(dy, dx)}] > x[best]) best = {Cell(dy, dx)};");
+                    w.Raw($"best = x[{Cell(dy, dx)}] > x[best] ? {Cell(dy, dx)} : best;");
                 }
             }
             else
@@ -496,7 +499,7 @@ internal static class CpuEmitter
                 w.Raw("for (int wx = 0; wx < P; wx++)");
                 w.OpenBrace();
                 w.Raw("int cell = corner + (wy * InW + wx) * C + c;");
-                w.Raw("if (x[cell] > x[best]) best = cell;");
+                w.Raw("best = x[cell] > x[best] ? cell : best;");
                 w.Close();
                 w.Close();
             }

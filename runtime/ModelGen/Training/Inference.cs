@@ -65,12 +65,14 @@ public static class Inference
         fixed (float* pinned = inputs)
         {
             var address = (nint)pinned;
-            Parallel.For(0, (count + 63) / 64, block =>
+            // Small blocks keep the cores evenly busy on batches of a few dozen samples.
+            const int Block = 8;
+            Parallel.For(0, (count + Block - 1) / Block, block =>
             {
                 var all = new ReadOnlySpan<float>((float*)address, count * d.InputLength);
                 var workspace = Workspace(d.WorkspaceLength);
-                var end = Math.Min(count, (block + 1) * 64);
-                for (var i = block * 64; i < end; i++)
+                var end = Math.Min(count, (block + 1) * Block);
+                for (var i = block * Block; i < end; i++)
                 {
                     network.Forward(all.Slice(i * d.InputLength, d.InputLength), workspace, outputs.AsSpan(i * d.OutputLength, d.OutputLength));
                 }

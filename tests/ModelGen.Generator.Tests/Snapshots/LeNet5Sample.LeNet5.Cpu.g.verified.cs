@@ -141,9 +141,9 @@ namespace LeNet5Sample
                     for (int c = 0; c < C; c++)
                     {
                         float v = x[corner + 0 * C + c];
-                        if (x[corner + 1 * C + c] > v) v = x[corner + 1 * C + c];
-                        if (x[corner + 1 * InW * C + 0 * C + c] > v) v = x[corner + 1 * InW * C + 0 * C + c];
-                        if (x[corner + 1 * InW * C + 1 * C + c] > v) v = x[corner + 1 * InW * C + 1 * C + c];
+                        v = global::System.MathF.Max(v, x[corner + 1 * C + c]);
+                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 0 * C + c]);
+                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 1 * C + c]);
                         y[o + c] = v;
                     }
                 }
@@ -165,9 +165,9 @@ namespace LeNet5Sample
                     for (int c = 0; c < C; c++)
                     {
                         int best = corner + 0 * C + c;
-                        if (x[corner + 1 * C + c] > x[best]) best = corner + 1 * C + c;
-                        if (x[corner + 1 * InW * C + 0 * C + c] > x[best]) best = corner + 1 * InW * C + 0 * C + c;
-                        if (x[corner + 1 * InW * C + 1 * C + c] > x[best]) best = corner + 1 * InW * C + 1 * C + c;
+                        best = x[corner + 1 * C + c] > x[best] ? corner + 1 * C + c : best;
+                        best = x[corner + 1 * InW * C + 0 * C + c] > x[best] ? corner + 1 * InW * C + 0 * C + c : best;
+                        best = x[corner + 1 * InW * C + 1 * C + c] > x[best] ? corner + 1 * InW * C + 1 * C + c : best;
                         dx[best] += dy[o + c];
                     }
                 }
@@ -216,9 +216,9 @@ namespace LeNet5Sample
                     for (int c = 0; c < C; c++)
                     {
                         float v = x[corner + 0 * C + c];
-                        if (x[corner + 1 * C + c] > v) v = x[corner + 1 * C + c];
-                        if (x[corner + 1 * InW * C + 0 * C + c] > v) v = x[corner + 1 * InW * C + 0 * C + c];
-                        if (x[corner + 1 * InW * C + 1 * C + c] > v) v = x[corner + 1 * InW * C + 1 * C + c];
+                        v = global::System.MathF.Max(v, x[corner + 1 * C + c]);
+                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 0 * C + c]);
+                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 1 * C + c]);
                         y[o + c] = v;
                     }
                 }
@@ -240,9 +240,9 @@ namespace LeNet5Sample
                     for (int c = 0; c < C; c++)
                     {
                         int best = corner + 0 * C + c;
-                        if (x[corner + 1 * C + c] > x[best]) best = corner + 1 * C + c;
-                        if (x[corner + 1 * InW * C + 0 * C + c] > x[best]) best = corner + 1 * InW * C + 0 * C + c;
-                        if (x[corner + 1 * InW * C + 1 * C + c] > x[best]) best = corner + 1 * InW * C + 1 * C + c;
+                        best = x[corner + 1 * C + c] > x[best] ? corner + 1 * C + c : best;
+                        best = x[corner + 1 * InW * C + 0 * C + c] > x[best] ? corner + 1 * InW * C + 0 * C + c : best;
+                        best = x[corner + 1 * InW * C + 1 * C + c] > x[best] ? corner + 1 * InW * C + 1 * C + c : best;
                         dx[best] += dy[o + c];
                     }
                 }
