@@ -485,21 +485,26 @@ internal static class CpuEmitter
         {
             if (Unrolled(layer))
             {
+                // The running maximum stays in a register: no load waits on the previous comparison.
                 w.Raw($"int best = {Cell(0, 0)};");
+                w.Raw("float m = x[best];");
                 foreach (var (dy, dx) in Window(layer).Skip(1))
                 {
-                    w.Raw($"best = x[{Cell(dy, dx)}] > x[best] ? {Cell(dy, dx)} : best;");
+                    w.Raw($"{{ float v = x[{Cell(dy, dx)}]; best = v > m ? {Cell(dy, dx)} : best; m = global::System.MathF.Max(m, v); }}");
                 }
             }
             else
             {
                 w.Raw("int best = corner + c;");
+                w.Raw("float m = x[best];");
                 w.Raw("for (int wy = 0; wy < P; wy++)");
                 w.OpenBrace();
                 w.Raw("for (int wx = 0; wx < P; wx++)");
                 w.OpenBrace();
                 w.Raw("int cell = corner + (wy * InW + wx) * C + c;");
-                w.Raw("best = x[cell] > x[best] ? cell : best;");
+                w.Raw("float v = x[cell];");
+                w.Raw("best = v > m ? cell : best;");
+                w.Raw("m = global::System.MathF.Max(m, v);");
                 w.Close();
                 w.Close();
             }

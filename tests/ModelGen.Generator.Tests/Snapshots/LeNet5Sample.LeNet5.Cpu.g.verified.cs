@@ -165,9 +165,10 @@ namespace LeNet5Sample
                     for (int c = 0; c < C; c++)
                     {
                         int best = corner + 0 * C + c;
-                        best = x[corner + 1 * C + c] > x[best] ? corner + 1 * C + c : best;
-                        best = x[corner + 1 * InW * C + 0 * C + c] > x[best] ? corner + 1 * InW * C + 0 * C + c : best;
-                        best = x[corner + 1 * InW * C + 1 * C + c] > x[best] ? corner + 1 * InW * C + 1 * C + c : best;
+                        float m = x[best];
+                        { float v = x[corner + 1 * C + c]; best = v > m ? corner + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
+                        { float v = x[corner + 1 * InW * C + 0 * C + c]; best = v > m ? corner + 1 * InW * C + 0 * C + c : best; m = global::System.MathF.Max(m, v); }
+                        { float v = x[corner + 1 * InW * C + 1 * C + c]; best = v > m ? corner + 1 * InW * C + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
                         dx[best] += dy[o + c];
                     }
                 }
@@ -240,9 +241,10 @@ namespace LeNet5Sample
                     for (int c = 0; c < C; c++)
                     {
                         int best = corner + 0 * C + c;
-                        best = x[corner + 1 * C + c] > x[best] ? corner + 1 * C + c : best;
-                        best = x[corner + 1 * InW * C + 0 * C + c] > x[best] ? corner + 1 * InW * C + 0 * C + c : best;
-                        best = x[corner + 1 * InW * C + 1 * C + c] > x[best] ? corner + 1 * InW * C + 1 * C + c : best;
+                        float m = x[best];
+                        { float v = x[corner + 1 * C + c]; best = v > m ? corner + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
+                        { float v = x[corner + 1 * InW * C + 0 * C + c]; best = v > m ? corner + 1 * InW * C + 0 * C + c : best; m = global::System.MathF.Max(m, v); }
+                        { float v = x[corner + 1 * InW * C + 1 * C + c]; best = v > m ? corner + 1 * InW * C + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
                         dx[best] += dy[o + c];
                     }
                 }
