@@ -45,10 +45,5 @@ internal sealed record DiagnosticInfo(
             Descriptors.ById(Id),
             Location?.ToLocation() ?? Microsoft.CodeAnalysis.Location.None,
             Properties.Count == 0 ? null : Properties.ToImmutableDictionary(p => p.Key, p => (string?)p.Value),
-            Arguments.ToArray<object>());
-}
-
-internal static class EnumerableExtensions
-{
-    public static object[] ToArray<T>(this EquatableArray<string> items) => items.Cast<object>().ToArray();
+            Arguments.Cast<object>().ToArray());
 }
