@@ -425,44 +425,61 @@ internal static class CpuEmitter
 
     private static string Cell(int dy, int dx) => $"corner + {(dy == 0 ? string.Empty : $"{dy} * InW * C + ")}{dx} * C + c";
 
-    // Max pooling is written branch-free (MathF.Max, a conditional select for the argmax): on real data the
-    // comparisons are unpredictable, and mispredicted branches cost more than the arithmetic. Inputs are finite
-    // (checked at the API), so MathF.Max equals the comparison, and the strict '>' keeps the first maximum.
+    private static void MaxPoolShape(SourceWriter w, LayerPlan layer)
+    {
+        w.Raw("/// <summary>Shape of " + SourceWriter.Xml(Describe(layer)) + ".</summary>");
+        w.Line($"private readonly struct {layer.MemberPrefix}_Shape : global::ModelGen.Cpu.IPoolShape");
+        w.OpenBrace();
+        w.Line($"public static int InWidth => {layer.Input.Width};");
+        w.Line($"public static int Channels => {layer.Input.Channels};");
+        w.Line($"public static int OutHeight => {layer.Output.Height};");
+        w.Line($"public static int OutWidth => {layer.Output.Width};");
+        w.Line($"public static int PoolSize => {layer.KernelSize};");
+        w.Line($"public static int Stride => {layer.Stride};");
+        w.Close();
+        w.Raw();
+    }
+
+    /// <summary>
+    /// Max pooling runs in ModelGen.Cpu.PoolKernels, specialised for the layer's shape struct: vectorised over channels
+    /// and branch-free (on real data "is this the new maximum?" is a coin flip, and mispredicted branches cost more
+    /// than the arithmetic). Average pooling has no such test and is written out here.
+    /// </summary>
     private static void PoolForward(SourceWriter w, LayerPlan layer)
     {
-        var max = layer.Kind == LayerKind.MaxPool2D;
+        if (layer.Kind == LayerKind.MaxPool2D)
+        {
+            MaxPoolShape(w, layer);
+            w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
+            w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {Span} y) =>");
+            w.Indent();
+            w.Line($"global::ModelGen.Cpu.PoolKernels.MaxForward<{layer.MemberPrefix}_Shape>(x, y);");
+            w.Outdent();
+            w.Raw();
+            return;
+        }
+
         w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
         w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {Span} y)");
         w.OpenBrace();
         PoolConstants(w, layer);
-        if (!max) w.Line($"const float Scale = {SourceWriter.Float(1f / (layer.KernelSize * layer.KernelSize))}; // 1 / (P * P)");
+        w.Line($"const float Scale = {SourceWriter.Float(1f / (layer.KernelSize * layer.KernelSize))}; // 1 / (P * P)");
         OpenPoolLoops(w);
         if (Unrolled(layer))
         {
-            var cells = Window(layer).ToList();
             w.Raw($"float v = x[{Cell(0, 0)}];");
-            foreach (var (dy, dx) in cells.Skip(1))
-            {
-                w.Raw(max
-                    ? $"v = global::System.MathF.Max(v, x[{Cell(dy, dx)}]);"
-                    : $"v += x[{Cell(dy, dx)}];");
-            }
+            foreach (var (dy, dx) in Window(layer).Skip(1)) w.Raw($"v += x[{Cell(dy, dx)}];");
         }
         else
         {
-            w.Raw("float v = x[corner + c];");
+            w.Raw("float v = 0f;");
             w.Raw("for (int wy = 0; wy < P; wy++)");
             w.OpenBrace();
-            w.Raw("for (int wx = 0; wx < P; wx++)");
-            w.OpenBrace();
-            w.Raw("if (wy == 0 && wx == 0) continue;");
-            w.Raw("float cell = x[corner + (wy * InW + wx) * C + c];");
-            w.Raw(max ? "v = global::System.MathF.Max(v, cell);" : "v += cell;");
-            w.Close();
+            w.Raw("for (int wx = 0; wx < P; wx++) v += x[corner + (wy * InW + wx) * C + c];");
             w.Close();
         }
 
-        w.Raw(max ? "y[o + c] = v;" : "y[o + c] = v * Scale;");
+        w.Raw("y[o + c] = v * Scale;");
         w.Close();
         w.Close();
         w.Close();
@@ -472,59 +489,35 @@ internal static class CpuEmitter
 
     private static void PoolBackward(SourceWriter w, LayerPlan layer)
     {
-        var max = layer.Kind == LayerKind.MaxPool2D;
-        var rule = max ? "the gradient goes to the first maximum of each window, as in TensorFlow" : "each window cell gets dy / (P * P)";
-        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ": " + rule + ".</summary>");
+        if (layer.Kind == LayerKind.MaxPool2D)
+        {
+            w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ": the gradient goes to the first maximum of each window, as in TensorFlow.</summary>");
+            w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} dy, {Span} dx) =>");
+            w.Indent();
+            w.Line($"global::ModelGen.Cpu.PoolKernels.MaxBackward<{layer.MemberPrefix}_Shape>(x, dy, dx);");
+            w.Outdent();
+            w.Raw();
+            return;
+        }
+
+        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ": each window cell gets dy / (P * P).</summary>");
         w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} dy, {Span} dx)");
         w.OpenBrace();
         PoolConstants(w, layer);
-        if (!max) w.Line($"const float Scale = {SourceWriter.Float(1f / (layer.KernelSize * layer.KernelSize))}; // 1 / (P * P)");
+        w.Line($"const float Scale = {SourceWriter.Float(1f / (layer.KernelSize * layer.KernelSize))}; // 1 / (P * P)");
         w.Raw("dx.Clear();");
         OpenPoolLoops(w);
-        if (max)
+        w.Raw("float share = dy[o + c] * Scale;");
+        if (Unrolled(layer))
         {
-            if (Unrolled(layer))
-            {
-                // The running maximum stays in a register: no load waits on the previous comparison.
-                w.Raw($"int best = {Cell(0, 0)};");
-                w.Raw("float m = x[best];");
-                foreach (var (dy, dx) in Window(layer).Skip(1))
-                {
-                    w.Raw($"{{ float v = x[{Cell(dy, dx)}]; best = v > m ? {Cell(dy, dx)} : best; m = global::System.MathF.Max(m, v); }}");
-                }
-            }
-            else
-            {
-                w.Raw("int best = corner + c;");
-                w.Raw("float m = x[best];");
-                w.Raw("for (int wy = 0; wy < P; wy++)");
-                w.OpenBrace();
-                w.Raw("for (int wx = 0; wx < P; wx++)");
-                w.OpenBrace();
-                w.Raw("int cell = corner + (wy * InW + wx) * C + c;");
-                w.Raw("float v = x[cell];");
-                w.Raw("best = v > m ? cell : best;");
-                w.Raw("m = global::System.MathF.Max(m, v);");
-                w.Close();
-                w.Close();
-            }
-
-            w.Raw("dx[best] += dy[o + c];");
+            foreach (var (dy, dx) in Window(layer)) w.Raw($"dx[{Cell(dy, dx)}] += share;");
         }
         else
         {
-            w.Raw("float share = dy[o + c] * Scale;");
-            if (Unrolled(layer))
-            {
-                foreach (var (dy, dx) in Window(layer)) w.Raw($"dx[{Cell(dy, dx)}] += share;");
-            }
-            else
-            {
-                w.Raw("for (int wy = 0; wy < P; wy++)");
-                w.OpenBrace();
-                w.Raw("for (int wx = 0; wx < P; wx++) dx[corner + (wy * InW + wx) * C + c] += share;");
-                w.Close();
-            }
+            w.Raw("for (int wy = 0; wy < P; wy++)");
+            w.OpenBrace();
+            w.Raw("for (int wx = 0; wx < P; wx++) dx[corner + (wy * InW + wx) * C + c] += share;");
+            w.Close();
         }
 
         w.Close();

@@ -127,53 +127,24 @@ namespace LeNet5Sample
             global::ModelGen.Cpu.ConvKernels.Backward<Conv2D_1_Shape>(x, kernel, dy, dKernel, dBias, default, scratch);
         }
 
-        /// <summary>MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
-        private static void MaxPool2D_2_Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
+        /// <summary>Shape of MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
+        private readonly struct MaxPool2D_2_Shape : global::ModelGen.Cpu.IPoolShape
         {
-            const int InW = 28, C = 6;
-            const int OutH = 14, OutW = 14, Stride = 2; // 2x2 window, written out
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int corner = (oy * Stride * InW + ox * Stride) * C; // window's top-left cell, channel 0
-                    int o = (oy * OutW + ox) * C;
-                    for (int c = 0; c < C; c++)
-                    {
-                        float v = x[corner + 0 * C + c];
-                        v = global::System.MathF.Max(v, x[corner + 1 * C + c]);
-                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 0 * C + c]);
-                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 1 * C + c]);
-                        y[o + c] = v;
-                    }
-                }
-            }
+            public static int InWidth => 28;
+            public static int Channels => 6;
+            public static int OutHeight => 14;
+            public static int OutWidth => 14;
+            public static int PoolSize => 2;
+            public static int Stride => 2;
         }
 
+        /// <summary>MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
+        private static void MaxPool2D_2_Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y) =>
+            global::ModelGen.Cpu.PoolKernels.MaxForward<MaxPool2D_2_Shape>(x, y);
+
         /// <summary>Backward of MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2: the gradient goes to the first maximum of each window, as in TensorFlow.</summary>
-        private static void MaxPool2D_2_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
-        {
-            const int InW = 28, C = 6;
-            const int OutH = 14, OutW = 14, Stride = 2; // 2x2 window, written out
-            dx.Clear();
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int corner = (oy * Stride * InW + ox * Stride) * C; // window's top-left cell, channel 0
-                    int o = (oy * OutW + ox) * C;
-                    for (int c = 0; c < C; c++)
-                    {
-                        int best = corner + 0 * C + c;
-                        float m = x[best];
-                        { float v = x[corner + 1 * C + c]; best = v > m ? corner + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
-                        { float v = x[corner + 1 * InW * C + 0 * C + c]; best = v > m ? corner + 1 * InW * C + 0 * C + c : best; m = global::System.MathF.Max(m, v); }
-                        { float v = x[corner + 1 * InW * C + 1 * C + c]; best = v > m ? corner + 1 * InW * C + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
-                        dx[best] += dy[o + c];
-                    }
-                }
-            }
-        }
+        private static void MaxPool2D_2_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx) =>
+            global::ModelGen.Cpu.PoolKernels.MaxBackward<MaxPool2D_2_Shape>(x, dy, dx);
 
         /// <summary>Shape of Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
         private readonly struct Conv2D_3_Shape : global::ModelGen.Cpu.IConvShape
@@ -203,53 +174,24 @@ namespace LeNet5Sample
             global::ModelGen.Cpu.ConvKernels.Backward<Conv2D_3_Shape>(x, kernel, dy, dKernel, dBias, dx, scratch);
         }
 
-        /// <summary>MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>
-        private static void MaxPool2D_4_Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y)
+        /// <summary>Shape of MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>
+        private readonly struct MaxPool2D_4_Shape : global::ModelGen.Cpu.IPoolShape
         {
-            const int InW = 14, C = 16;
-            const int OutH = 7, OutW = 7, Stride = 2; // 2x2 window, written out
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int corner = (oy * Stride * InW + ox * Stride) * C; // window's top-left cell, channel 0
-                    int o = (oy * OutW + ox) * C;
-                    for (int c = 0; c < C; c++)
-                    {
-                        float v = x[corner + 0 * C + c];
-                        v = global::System.MathF.Max(v, x[corner + 1 * C + c]);
-                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 0 * C + c]);
-                        v = global::System.MathF.Max(v, x[corner + 1 * InW * C + 1 * C + c]);
-                        y[o + c] = v;
-                    }
-                }
-            }
+            public static int InWidth => 14;
+            public static int Channels => 16;
+            public static int OutHeight => 7;
+            public static int OutWidth => 7;
+            public static int PoolSize => 2;
+            public static int Stride => 2;
         }
 
+        /// <summary>MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>
+        private static void MaxPool2D_4_Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y) =>
+            global::ModelGen.Cpu.PoolKernels.MaxForward<MaxPool2D_4_Shape>(x, y);
+
         /// <summary>Backward of MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2: the gradient goes to the first maximum of each window, as in TensorFlow.</summary>
-        private static void MaxPool2D_4_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx)
-        {
-            const int InW = 14, C = 16;
-            const int OutH = 7, OutW = 7, Stride = 2; // 2x2 window, written out
-            dx.Clear();
-            for (int oy = 0; oy < OutH; oy++)
-            {
-                for (int ox = 0; ox < OutW; ox++)
-                {
-                    int corner = (oy * Stride * InW + ox * Stride) * C; // window's top-left cell, channel 0
-                    int o = (oy * OutW + ox) * C;
-                    for (int c = 0; c < C; c++)
-                    {
-                        int best = corner + 0 * C + c;
-                        float m = x[best];
-                        { float v = x[corner + 1 * C + c]; best = v > m ? corner + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
-                        { float v = x[corner + 1 * InW * C + 0 * C + c]; best = v > m ? corner + 1 * InW * C + 0 * C + c : best; m = global::System.MathF.Max(m, v); }
-                        { float v = x[corner + 1 * InW * C + 1 * C + c]; best = v > m ? corner + 1 * InW * C + 1 * C + c : best; m = global::System.MathF.Max(m, v); }
-                        dx[best] += dy[o + c];
-                    }
-                }
-            }
-        }
+        private static void MaxPool2D_4_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx) =>
+            global::ModelGen.Cpu.PoolKernels.MaxBackward<MaxPool2D_4_Shape>(x, dy, dx);
 
         /// <summary>Dense #6 (dense): 784 -&gt; 120, tanh.</summary>
         private static void Dense_6_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y)
