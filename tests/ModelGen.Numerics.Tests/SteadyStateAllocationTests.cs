@@ -7,7 +7,12 @@ namespace ModelGen.Numerics.Tests;
 [Dense(5, Activation = Activation.Softmax)]
 public partial class AllocationProbe;
 
+/// <summary>Runs alone: the allocation counter is process-wide, so tests running beside it would be counted too.</summary>
+[CollectionDefinition(nameof(AllocationCollection), DisableParallelization = true)]
+public sealed class AllocationCollection;
+
 /// <summary>The training loop allocates nothing per step once it runs: only per call and per epoch.</summary>
+[Collection(nameof(AllocationCollection))]
 public class SteadyStateAllocationTests
 {
     private static long AllocatedByFit(Dataset data, int epochs)
@@ -35,11 +40,18 @@ public class SteadyStateAllocationTests
         for (var i = 0; i < features.Length; i++) features[i] = (float)random.NextDouble();
         var data = new Dataset(features, Enumerable.Range(0, 1600).Select(i => i % 5).ToArray(), AllocationProbe.InputLength);
 
-        var twoEpochs = AllocatedByFit(data, 2);
-        var fourEpochs = AllocatedByFit(data, 4);
+        // The smallest of three differences: a stray allocation elsewhere in the runtime cannot fail the test, a
+        // per-step allocation shows up in every try.
+        long twoEpochs = 0, fourEpochs = 0, extra = long.MaxValue;
+        for (var attempt = 0; attempt < 3 && extra >= 4_000; attempt++)
+        {
+            twoEpochs = AllocatedByFit(data, 2);
+            fourEpochs = AllocatedByFit(data, 4);
+            extra = Math.Min(extra, fourEpochs - twoEpochs);
+        }
 
         // 400 more steps: even 16 bytes a step would add 6,400 bytes. Two more epochs may allocate their history
         // entries and progress lines (well under a kilobyte each).
-        Assert.True(fourEpochs - twoEpochs < 4_000, $"2 epochs allocated {twoEpochs:N0} bytes, 4 epochs {fourEpochs:N0} bytes");
+        Assert.True(extra < 4_000, $"2 epochs allocated {twoEpochs:N0} bytes, 4 epochs {fourEpochs:N0} bytes");
     }
 }
