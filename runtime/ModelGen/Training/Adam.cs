@@ -59,32 +59,48 @@ public sealed class Adam : Optimizer
                 nameof(gradient));
         }
 
+        BeginStep(parameters.Length);
+        StepRange(parameters, gradient, 0);
+        EndStep();
+    }
+
+    // The scalars of the update in progress (BeginStep .. EndStep).
+    private long _t;
+    private float _alpha, _c1, _c2, _epsilon;
+
+    internal override bool SupportsRanges => true;
+
+    internal override void BeginStep(int length)
+    {
         if (_m is null || _v is null)
         {
-            _m = new float[parameters.Length];
-            _v = new float[parameters.Length];
+            _m = new float[length];
+            _v = new float[length];
         }
-        else if (_m.Length != parameters.Length)
+        else if (_m.Length != length)
         {
             throw new ArgumentException(
-                $"This Adam instance holds moments for {_m.Length} parameters but was given {parameters.Length}; use one optimizer per parameter buffer.",
-                nameof(parameters));
+                $"This Adam instance holds moments for {_m.Length} parameters but was given {length}; use one optimizer per parameter buffer.",
+                "parameters");
         }
 
-        long t = Iterations + 1;
-        double alpha = LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, t)) / (1.0 - Math.Pow(Beta1, t));
-        float a = (float)alpha;
-        float c1 = (float)(1.0 - Beta1);
-        float c2 = (float)(1.0 - Beta2);
-        float eps = (float)Epsilon;
+        _t = Iterations + 1;
+        _alpha = (float)(LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, _t)) / (1.0 - Math.Pow(Beta1, _t)));
+        _c1 = (float)(1.0 - Beta1);
+        _c2 = (float)(1.0 - Beta2);
+        _epsilon = (float)Epsilon;
+    }
 
-        Span<float> m = _m;
-        Span<float> v = _v;
+    internal override void StepRange(Span<float> parameters, ReadOnlySpan<float> gradient, int start)
+    {
+        float a = _alpha, c1 = _c1, c2 = _c2, eps = _epsilon;
+        Span<float> m = _m.AsSpan(start, parameters.Length);
+        Span<float> v = _v.AsSpan(start, parameters.Length);
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
             // Same operations in the same order as the scalar tail (no fused multiply-add), so the result does not
-            // depend on the vector width of the machine.
+            // depend on the vector width of the machine, nor on how the buffer is cut into ranges.
             var pw = MemoryMarshal.Cast<float, Vector<float>>(parameters);
             var gw = MemoryMarshal.Cast<float, Vector<float>>(gradient);
             var mw = MemoryMarshal.Cast<float, Vector<float>>(m);
@@ -115,9 +131,9 @@ public sealed class Adam : Optimizer
             v[i] = vi;
             parameters[i] -= mi * a / (MathF.Sqrt(vi) + eps);
         }
-
-        Iterations = t;
     }
+
+    internal override void EndStep() => Iterations = _t;
 
     /// <inheritdoc/>
     /// <remarks>Slots are copies: m then v. Before the first step there are no slots yet (an empty array).</remarks>

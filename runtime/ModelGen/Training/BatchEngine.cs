@@ -32,6 +32,8 @@ internal sealed class BatchEngine : IDisposable
     private int _start;
     private int _count;
     private float[] _target = [];
+    private Optimizer? _stepOptimizer;
+    private float[]? _stepParameters;
     private double[] _evaluationLoss = [];
     private int[] _evaluationCorrect = [];
 
@@ -61,13 +63,48 @@ internal sealed class BatchEngine : IDisposable
     /// </summary>
     public (double LossSum, int Correct) Gradient(Dataset data, int[] order, int start, int count, float[] meanGradient)
     {
+        var result = Accumulate(data, order, start, count);
+        Reduce(meanGradient, optimizer: null, parameters: null);
+        return result;
+    }
+
+    /// <summary>
+    /// One training step: the batch's mean gradient (into <paramref name="meanGradient"/>) and, when the loss is finite,
+    /// the optimizer's update of <paramref name="parameters"/> — fused into the parallel reduction when the optimizer
+    /// can update in ranges. Returns the summed loss (NaN or infinite: nothing was updated) and the correct count.
+    /// </summary>
+    public (double LossSum, int Correct) Step(
+        Dataset data, int[] order, int start, int count, float[] meanGradient, Optimizer optimizer, float[] parameters)
+    {
+        var result = Accumulate(data, order, start, count);
+        if (!double.IsFinite(result.LossSum))
+        {
+            Reduce(meanGradient, optimizer: null, parameters: null); // leaves the chunk buffers zeroed for the next call
+            return result;
+        }
+
+        if (optimizer.SupportsRanges)
+        {
+            optimizer.BeginStep(parameters.Length);
+            Reduce(meanGradient, optimizer, parameters);
+            optimizer.EndStep();
+        }
+        else
+        {
+            Reduce(meanGradient, optimizer: null, parameters: null);
+            optimizer.Step(parameters, meanGradient);
+        }
+
+        return result;
+    }
+
+    private (double LossSum, int Correct) Accumulate(Dataset data, int[] order, int start, int count)
+    {
         _data = data;
         _order = order;
         _start = start;
         _count = count;
-        _target = meanGradient;
         _pool.Run(Chunks, _gradientJob);
-        _pool.Run((meanGradient.Length + ReduceBlock - 1) / ReduceBlock, _reduceJob);
 
         double loss = 0;
         var correct = 0;
@@ -78,6 +115,16 @@ internal sealed class BatchEngine : IDisposable
         }
 
         return (loss, correct);
+    }
+
+    private void Reduce(float[] meanGradient, Optimizer? optimizer, float[]? parameters)
+    {
+        _target = meanGradient;
+        _stepOptimizer = optimizer;
+        _stepParameters = parameters;
+        _pool.Run((meanGradient.Length + ReduceBlock - 1) / ReduceBlock, _reduceJob);
+        _stepOptimizer = null;
+        _stepParameters = null;
     }
 
     /// <summary>Mean loss and accuracy over all of <paramref name="data"/>.</summary>
@@ -102,8 +149,8 @@ internal sealed class BatchEngine : IDisposable
 
     private void GradientChunk(int chunk, int worker)
     {
+        // Chunk buffers are all zero here: new, or cleared by the reduction that consumed them.
         var gradient = _chunkGradients[chunk];
-        Array.Clear(gradient);
         var first = _count * chunk / Chunks;
         var end = _count * (chunk + 1) / Chunks;
         var workspace = _workspaces[worker];
@@ -127,15 +174,22 @@ internal sealed class BatchEngine : IDisposable
         var from = block * ReduceBlock;
         var length = Math.Min(ReduceBlock, _target.Length - from);
         var target = _target.AsSpan(from, length);
-        _chunkGradients[0].AsSpan(from, length).CopyTo(target);
+        var first = _chunkGradients[0].AsSpan(from, length);
+        first.CopyTo(target);
+        first.Clear();
         for (var c = 1; c < Chunks; c++)
         {
             if (_count * (c + 1) / Chunks == _count * c / Chunks) continue; // empty chunk (batch smaller than Chunks)
-            CpuKernels.Add(_chunkGradients[c].AsSpan(from, length), target);
+            var chunk = _chunkGradients[c].AsSpan(from, length);
+            CpuKernels.Add(chunk, target);
+            chunk.Clear(); // while it is in cache: the next batch starts from zero
         }
 
         var scale = 1f / _count;
         foreach (ref var g in target) g *= scale;
+
+        // The optimizer's update of this block, on this thread: the block's gradient is still in cache.
+        _stepOptimizer?.StepRange(_stepParameters.AsSpan(from, length), target, from);
     }
 
     private void EvaluateChunk(int chunk, int worker)

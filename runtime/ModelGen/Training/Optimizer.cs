@@ -16,6 +16,22 @@ public abstract class Optimizer
 
     /// <summary>Restores a snapshot taken by <see cref="GetState"/> of the same optimizer kind and parameter count.</summary>
     public abstract void SetState(OptimizerState state);
+
+    /// <summary>
+    /// True when one update may be applied in disjoint ranges on several threads: <see cref="BeginStep"/>, then
+    /// <see cref="StepRange"/> over ranges that cover the buffer, then <see cref="EndStep"/> — with exactly the
+    /// result of <see cref="Step"/>. The training loop then fuses the update into its parallel gradient reduction.
+    /// </summary>
+    internal virtual bool SupportsRanges => false;
+
+    /// <summary>Prepares one ranged update of a buffer of <paramref name="length"/> parameters.</summary>
+    internal virtual void BeginStep(int length) => throw new NotSupportedException();
+
+    /// <summary>Updates parameters [start, start + parameters.Length) of the buffer.</summary>
+    internal virtual void StepRange(Span<float> parameters, ReadOnlySpan<float> gradient, int start) => throw new NotSupportedException();
+
+    /// <summary>Completes the ranged update begun by <see cref="BeginStep"/>.</summary>
+    internal virtual void EndStep() => throw new NotSupportedException();
 }
 
 /// <summary>Serializable optimizer state.</summary>

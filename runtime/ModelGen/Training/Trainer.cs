@@ -45,9 +45,8 @@ public static class Trainer
                 options.CancellationToken.ThrowIfCancellationRequested();
                 var start = step * batch;
                 var count = Math.Min(batch, train.Count - start);
-                var (batchLoss, batchCorrect) = engine.Gradient(train, order, start, count, gradient);
+                var (batchLoss, batchCorrect) = engine.Step(train, order, start, count, gradient, optimizer, network.Parameters);
                 if (!double.IsFinite(batchLoss)) throw new TrainingDivergedException(epoch, step + 1, batchLoss / count);
-                optimizer.Step(network.Parameters, gradient);
                 lossSum += batchLoss;
                 correct += batchCorrect;
                 var seen = start + count;
