@@ -123,21 +123,8 @@ public static class ConvKernels
                         }
                     }
 
-                    ref var t = ref MemoryMarshal.GetReference(tile);
-                    a00.StoreUnsafe(ref t, 0); a01.StoreUnsafe(ref t, 8);
-                    a10.StoreUnsafe(ref t, 16); a11.StoreUnsafe(ref t, 24);
-                    a20.StoreUnsafe(ref t, 32); a21.StoreUnsafe(ref t, 40);
-                    a30.StoreUnsafe(ref t, 48); a31.StoreUnsafe(ref t, 56);
-                    var channels = Math.Min(4, o - ob);
-                    var columns = j1 == jb ? Lanes : 2 * Lanes;
-                    for (var oo = 0; oo < channels; oo++)
-                    {
-                        for (var l = 0; l < columns; l++)
-                        {
-                            var ox = jb * Lanes + l;
-                            if (ox < outW) Unsafe.Add(ref yr, (oy * outW + ox) * o + ob + oo) = tile[oo * 16 + l];
-                        }
-                    }
+                    StoreTile(tile, a00, a01, a10, a11, a20, a21, a30, a31,
+                        ref Unsafe.Add(ref yr, oy * outW * o), outW, o, ob, jb * Lanes, twoChunks: j1 != jb);
                 }
             }
         }
@@ -331,22 +318,37 @@ public static class ConvKernels
                         }
                     }
 
-                    ref var t = ref MemoryMarshal.GetReference(tile);
-                    a00.StoreUnsafe(ref t, 0); a01.StoreUnsafe(ref t, 8);
-                    a10.StoreUnsafe(ref t, 16); a11.StoreUnsafe(ref t, 24);
-                    a20.StoreUnsafe(ref t, 32); a21.StoreUnsafe(ref t, 40);
-                    a30.StoreUnsafe(ref t, 48); a31.StoreUnsafe(ref t, 56);
-                    var channels = Math.Min(4, c - cb);
-                    var columns = j1 == jb ? Lanes : 2 * Lanes;
-                    for (var cc = 0; cc < channels; cc++)
-                    {
-                        for (var l = 0; l < columns; l++)
-                        {
-                            var ix = jb * Lanes + l;
-                            if (ix < inW) Unsafe.Add(ref xr, (iy * inW + ix) * c + cb + cc) = tile[cc * 16 + l];
-                        }
-                    }
+                    StoreTile(tile, a00, a01, a10, a11, a20, a21, a30, a31,
+                        ref Unsafe.Add(ref xr, iy * inW * c), inW, c, cb, jb * Lanes, twoChunks: j1 != jb);
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Writes a register tile — 4 channels (rows a0x..a3x) by 1 or 2 vectors of columns — into one row of a channels-last
+    /// image that is <paramref name="width"/> pixels wide with <paramref name="channels"/> channels, dropping the
+    /// channels and columns past the image's edge (they were computed only to keep the tile full).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void StoreTile(
+        Span<float> tile,
+        Vector256<float> a00, Vector256<float> a01, Vector256<float> a10, Vector256<float> a11,
+        Vector256<float> a20, Vector256<float> a21, Vector256<float> a30, Vector256<float> a31,
+        ref float row, int width, int channels, int firstChannel, int firstColumn, bool twoChunks)
+    {
+        ref var t = ref MemoryMarshal.GetReference(tile);
+        a00.StoreUnsafe(ref t, 0); a01.StoreUnsafe(ref t, 8);
+        a10.StoreUnsafe(ref t, 16); a11.StoreUnsafe(ref t, 24);
+        a20.StoreUnsafe(ref t, 32); a21.StoreUnsafe(ref t, 40);
+        a30.StoreUnsafe(ref t, 48); a31.StoreUnsafe(ref t, 56);
+        var tileChannels = Math.Min(4, channels - firstChannel);
+        var columns = Math.Min(twoChunks ? 2 * Lanes : Lanes, width - firstColumn);
+        for (var k = 0; k < tileChannels; k++)
+        {
+            for (var l = 0; l < columns; l++)
+            {
+                Unsafe.Add(ref row, (firstColumn + l) * channels + firstChannel + k) = tile[k * 16 + l];
             }
         }
     }
