@@ -13,7 +13,7 @@ namespace ModelGen.CodeFixes;
 
 /// <summary>
 /// MG0105 (InputShape differs from the inferred shape): replaces the InputShape expression with the shape the layer
-/// really receives, which the generator passes in the diagnostic's <c>InferredShape</c> property ("14,14,6"). The
+/// really receives, which the analyzer (ModelAnalyzer) passes in the diagnostic's <c>InferredShape</c> property ("14,14,6"). The
 /// written form is kept: <c>new[] { … }</c>, <c>new int[] { … }</c> or a collection expression <c>[…]</c>.
 /// </summary>
 [ExportCodeFixProvider(LanguageNames.CSharp, Name = nameof(SetInputShapeCodeFix)), Shared]
@@ -22,7 +22,7 @@ public sealed class SetInputShapeCodeFix : CodeFixProvider
     /// <summary>The diagnostic this fix repairs: InputShape differs from the inferred shape.</summary>
     public const string DiagnosticId = "MG0105";
 
-    /// <summary>The diagnostic property holding the inferred shape (the generator's DiagnosticPropertyKeys.InferredShape).</summary>
+    /// <summary>The diagnostic property holding the inferred shape (DiagnosticPropertyKeys.InferredShape in the generator assembly).</summary>
     public const string InferredShapeProperty = "InferredShape";
 
     /// <summary>Title of the code action (also its equivalence key).</summary>

@@ -1,18 +1,15 @@
-using System.Collections.Immutable;
-using System.Linq;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
-using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Emit;
-using ModelGen.Generator.Model;
 using ModelGen.Generator.Parsing;
 
 namespace ModelGen.Generator;
 
 /// <summary>
-/// The ModelGen incremental generator: [Sequential] class -> parse and check (diagnostics as data) -> shape plan ->
-/// emitted model surface and CPU passes. Diagnostics and source travel in separate pipelines so that edits which
-/// only move code re-report diagnostics without regenerating source.
+/// The ModelGen incremental generator: [Sequential] class -> parse and check -> shape plan -> emitted model surface,
+/// CPU passes and GPU kernels. It reports no diagnostics: Analysis/ModelAnalyzer reports them from the same parse, on
+/// real syntax locations, so each MG error shows once and editors that show only analyzer diagnostics squiggle it. A
+/// model with an error generates nothing, so the generated code never adds errors of its own.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class ModelGenerator : IIncrementalGenerator
@@ -22,30 +19,22 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         public const string Parse = nameof(Parse);
         public const string Plan = nameof(Plan);
-        public const string Diagnostics = nameof(Diagnostics);
-        public const string LayerHosts = nameof(LayerHosts);
     }
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
+        // Only the plan leaves the transform: the parse's diagnostics (and their syntax locations) are dropped here, so
+        // the cached pipeline holds plain values.
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 ModelParser.SequentialAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
-                ModelParser.Parse)
+                static (model, cancellationToken) => ModelParser.Parse(
+                    (ClassDeclarationSyntax)model.TargetNode, (INamedTypeSymbol)model.TargetSymbol, model.Attributes[0], cancellationToken).Plan)
             .WithTrackingName(Steps.Parse);
 
-        var diagnostics = parsed
-            .Select(static (result, _) => result.Diagnostics)
-            .WithTrackingName(Steps.Diagnostics);
-        context.RegisterSourceOutput(diagnostics, static (spc, items) =>
-        {
-            foreach (var item in items) spc.ReportDiagnostic(item.ToDiagnostic());
-        });
-
         var plans = parsed
-            .Select(static (result, _) => result.Plan)
             .Where(static plan => plan is not null)
             .Select(static (plan, _) => plan!)
             .WithTrackingName(Steps.Plan);
@@ -55,21 +44,5 @@ public sealed class ModelGenerator : IIncrementalGenerator
             spc.AddSource(GeneratedCode.HintName(plan, "Cpu"), CpuEmitter.Emit(plan));
             spc.AddSource(GeneratedCode.HintName(plan, "Gpu"), GpuEmitter.Emit(plan));
         });
-
-        // Layer attributes on a class without [Sequential]: one pipeline per layer attribute type.
-        foreach (var layerAttribute in ModelParser.LayerAttributes)
-        {
-            var hosts = context.SyntaxProvider
-                .ForAttributeWithMetadataName(
-                    layerAttribute,
-                    static (node, _) => node is ClassDeclarationSyntax,
-                    ModelParser.CheckLayerHost)
-                .Where(static items => items.Count > 0)
-                .WithTrackingName(Steps.LayerHosts);
-            context.RegisterSourceOutput(hosts, static (spc, items) =>
-            {
-                foreach (var item in items) spc.ReportDiagnostic(item.ToDiagnostic());
-            });
-        }
     }
 }

@@ -4,8 +4,10 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CodeActions;
 using Microsoft.CodeAnalysis.CodeFixes;
 using Microsoft.CodeAnalysis.CSharp;
+using Microsoft.CodeAnalysis.Diagnostics;
 using Microsoft.CodeAnalysis.Text;
 using ModelGen.Generator;
+using ModelGen.Generator.Analysis;
 
 namespace ModelGen.CodeFixes.Tests;
 
@@ -46,13 +48,17 @@ internal static class CodeFixHarness
         return project.AddDocument(fileName, SourceText.From(source), filePath: "/src/" + fileName);
     }
 
-    /// <summary>The generator's diagnostics and the compiler's errors over user and generated code.</summary>
+    /// <summary>
+    /// What the IDE shows: the generator's own diagnostics (none are expected), the MG analyzer's over the compilation
+    /// with the generated code, and the compiler's errors over user and generated code.
+    /// </summary>
     public static async Task<ImmutableArray<Diagnostic>> DiagnosticsAsync(Project project)
     {
         var compilation = (await project.GetCompilationAsync())!;
         var driver = CSharpGeneratorDriver.Create([new ModelGenerator().AsSourceGenerator()], parseOptions: ParseOptions);
         driver.RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
-        return [.. generatorDiagnostics, .. output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)];
+        var analyzerDiagnostics = await output.WithAnalyzers([new ModelAnalyzer()]).GetAnalyzerDiagnosticsAsync();
+        return [.. generatorDiagnostics, .. analyzerDiagnostics, .. output.GetDiagnostics().Where(d => d.Severity == DiagnosticSeverity.Error)];
     }
 
     /// <summary>The code actions <paramref name="provider"/> registers for <paramref name="diagnostic"/>.</summary>
@@ -73,7 +79,7 @@ internal static class CodeFixHarness
     }
 
     /// <summary>
-    /// Source → generator diagnostic <paramref name="id"/> → the provider's one action with <paramref name="title"/> → the fixed text,
+    /// Source → analyzer diagnostic <paramref name="id"/> → the provider's one action with <paramref name="title"/> → the fixed text,
     /// which must then build without any error (so without MG errors, and the generated code compiles).
     /// </summary>
     public static async Task<string> FixAsync(CodeFixProvider provider, string id, string title, string source)

@@ -4,7 +4,7 @@ using Microsoft.CodeAnalysis.Text;
 
 namespace ModelGen.CodeFixes.Tests;
 
-/// <summary>MG0105 → "Set InputShape to the inferred shape", fed by the generator's InferredShape property.</summary>
+/// <summary>MG0105 → "Set InputShape to the inferred shape", fed by the analyzer's InferredShape property.</summary>
 public class SetInputShapeTests
 {
     private const string Title = "Set InputShape to the inferred shape";
@@ -28,13 +28,16 @@ public class SetInputShapeTests
         """;
 
     [Fact]
-    public async Task Generator_PassesTheInferredShapeInTheDiagnosticProperties()
+    public async Task Analyzer_PassesTheInferredShapeInTheDiagnosticProperties()
     {
         var document = CodeFixHarness.CreateDocument(TutorialMistake);
         var diagnostic = Assert.Single(await CodeFixHarness.DiagnosticsAsync(document.Project));
         Assert.Equal("MG0105", diagnostic.Id);
         Assert.Equal("14,14,6", diagnostic.Properties["InferredShape"]);
         Assert.Equal("new[] { 14, 14, 1 }", (await document.GetTextAsync()).ToString(diagnostic.Location.SourceSpan));
+
+        // On the document's own syntax tree, where the IDE looks for fixes (not a rebuilt location with the same path).
+        Assert.Same(await document.GetSyntaxTreeAsync(), diagnostic.Location.SourceTree);
     }
 
     [Fact]

@@ -15,12 +15,18 @@ public class DiagnosticTests
         var markup = Markup.Parse(Usings + marked);
         var run = GeneratorHarness.Run(markup.Source);
         Assert.Null(run.GeneratorException);
+
+        // Only the analyzer reports: a build shows each MG diagnostic once.
+        Assert.Empty(run.GeneratorDiagnostics);
         var found = run.AllDiagnostics.Where(d => d.Id.StartsWith("MG", StringComparison.Ordinal)).ToList();
         var diagnostic = Assert.Single(found);
         Assert.Equal(id, diagnostic.Id);
         Assert.Equal(severity, diagnostic.Severity);
         var span = diagnostic.Location.GetLineSpan();
         Assert.Equal("Model0.cs", span.Path);
+
+        // A location in the user's syntax tree (not a rebuilt external one), so #pragma and .editorconfig apply.
+        Assert.Same(run.Output.SyntaxTrees.First(), diagnostic.Location.SourceTree);
         Assert.Equal((markup.Line, markup.Column), (span.StartLinePosition.Line, span.StartLinePosition.Character));
         Assert.Equal(markup.Length, diagnostic.Location.SourceSpan.Length);
         Assert.StartsWith("https://", diagnostic.Descriptor.HelpLinkUri, StringComparison.Ordinal);

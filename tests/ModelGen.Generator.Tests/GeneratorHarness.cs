@@ -4,6 +4,8 @@ using System.Runtime.Loader;
 using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using ModelGen.Generator;
+using Microsoft.CodeAnalysis.Diagnostics;
+using ModelGen.Generator.Analysis;
 
 namespace ModelGen.Generator.Tests;
 
@@ -43,24 +45,32 @@ internal static class GeneratorHarness
             parseOptions: s_parseOptions,
             driverOptions: new GeneratorDriverOptions(IncrementalGeneratorOutputKind.None, trackIncrementalGeneratorSteps: trackSteps));
 
-    /// <summary>Runs the generator; returns the updated compilation, the generator's own diagnostics and the run result.</summary>
+    /// <summary>
+    /// Runs the generator, then the analyzer over the compilation with the generated code (as a build does); returns
+    /// the updated compilation, the generator's own diagnostics, the analyzer's and the run result.
+    /// </summary>
     public static GeneratorRun Run(params string[] sources)
     {
         var compilation = Compilation(sources);
         var driver = Driver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
-        return new GeneratorRun(compilation, output, generatorDiagnostics, driver.GetRunResult());
+        return new GeneratorRun(compilation, output, generatorDiagnostics, AnalyzerDiagnostics(output), driver.GetRunResult());
     }
+
+    /// <summary>The MG analyzer's diagnostics over <paramref name="compilation"/>, with pragmas and severities applied.</summary>
+    public static ImmutableArray<Diagnostic> AnalyzerDiagnostics(Compilation compilation) =>
+        compilation.WithAnalyzers([new ModelAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
 }
 
 internal sealed record GeneratorRun(
     Compilation Input,
     Compilation Output,
     ImmutableArray<Diagnostic> GeneratorDiagnostics,
+    ImmutableArray<Diagnostic> AnalyzerDiagnostics,
     GeneratorDriverRunResult Result)
 {
-    /// <summary>Every diagnostic: the generator's plus the compiler's over user and generated code.</summary>
+    /// <summary>Every diagnostic: the generator's, the analyzer's and the compiler's over user and generated code.</summary>
     public IReadOnlyList<Diagnostic> AllDiagnostics =>
-        [.. GeneratorDiagnostics, .. Output.GetDiagnostics()];
+        [.. GeneratorDiagnostics, .. AnalyzerDiagnostics, .. Output.GetDiagnostics()];
 
     public IEnumerable<Diagnostic> Errors => AllDiagnostics.Where(d => d.Severity == DiagnosticSeverity.Error);
 

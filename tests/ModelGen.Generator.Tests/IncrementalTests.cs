@@ -4,7 +4,6 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
 using ModelGen.Generator.Model;
-using ModelGen.Generator.Parsing;
 
 namespace ModelGen.Generator.Tests;
 
@@ -44,7 +43,7 @@ public class IncrementalTests
         var edited = compilation.ReplaceSyntaxTree(otherTree, otherTree.WithChangedText(SourceText.From(Other + "// an unrelated edit\n")));
         driver = driver.RunGenerators(edited);
 
-        foreach (var step in new[] { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Plan, ModelGenerator.Steps.Diagnostics })
+        foreach (var step in new[] { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Plan })
         {
             var reasons = Reasons(driver, step).ToList();
             Assert.NotEmpty(reasons);
@@ -53,7 +52,7 @@ public class IncrementalTests
     }
 
     [Fact]
-    public void MovingTheModel_ReReportsDiagnosticsButDoesNotRegenerateSource()
+    public void MovingTheModel_MovesItsDiagnosticButDoesNotRegenerateSource()
     {
         // A model with a warning (MG0111): its location moves, its generated source must not be redone.
         const string warned = "using ModelGen;\n[Sequential(4)]\n[Flatten]\n[Dense(2)]\npublic partial class Warned;\n";
@@ -61,11 +60,12 @@ public class IncrementalTests
         var driver = GeneratorHarness.Driver(trackSteps: true).RunGenerators(compilation);
         var tree = compilation.SyntaxTrees.First();
         var moved = compilation.ReplaceSyntaxTree(tree, tree.WithChangedText(SourceText.From("\n\n// moved down\n" + warned)));
-        driver = driver.RunGenerators(moved);
+        driver = driver.RunGeneratorsAndUpdateCompilation(moved, out var movedOutput, out _);
 
-        Assert.Contains(IncrementalStepRunReason.Modified, Reasons(driver, ModelGenerator.Steps.Diagnostics));
         Assert.All(Reasons(driver, ModelGenerator.Steps.Plan), r => Assert.True(r is IncrementalStepRunReason.Unchanged or IncrementalStepRunReason.Cached, r.ToString()));
-        var diagnostic = Assert.Single(driver.GetRunResult().Diagnostics);
+        Assert.Empty(driver.GetRunResult().Diagnostics);
+        var diagnostic = Assert.Single(GeneratorHarness.AnalyzerDiagnostics(movedOutput));
+        Assert.Equal("MG0111", diagnostic.Id);
         Assert.Equal(5, diagnostic.Location.GetLineSpan().StartLinePosition.Line);
     }
 
@@ -80,11 +80,11 @@ public class IncrementalTests
     }
 
     /// <summary>
-    /// Walks the types (and the actual values) of the parse result: no ISymbol, SyntaxNode, Location, SyntaxTree,
-    /// SemanticModel or Compilation may survive the parse step, or caching would hold whole compilations alive.
+    /// Walks the types (and the actual values) of what the parse step caches: no ISymbol, SyntaxNode, Location,
+    /// SyntaxTree, SemanticModel or Compilation may survive it, or caching would hold whole compilations alive.
     /// </summary>
     [Fact]
-    public void ParseResult_HoldsNoCompilerObjects()
+    public void ParseStep_HoldsNoCompilerObjects()
     {
         var forbidden = new[] { typeof(ISymbol), typeof(SyntaxNode), typeof(Location), typeof(SyntaxTree), typeof(SemanticModel), typeof(Compilation), typeof(AttributeData) };
         var seen = new HashSet<Type>();
@@ -97,17 +97,17 @@ public class IncrementalTests
             foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Public | BindingFlags.NonPublic)) WalkType(field.FieldType);
         }
 
-        WalkType(typeof(ModelParseResult));
-        Assert.Contains(typeof(LayerPlan), seen);
-        Assert.Contains(typeof(Diagnostics.LocationInfo), seen);
-
-        // And the real values produced for a model (catches object-typed fields holding compiler objects).
-        var compilation = GeneratorHarness.Compilation(Model.Replace("[Dense(10,", "[Dense(10, InputShape = new[] { 9 },"));
+        // And the real values produced for a valid and a broken model (catches object-typed fields holding compiler
+        // objects); the broken one leaves nothing in the pipeline.
+        var compilation = GeneratorHarness.Compilation(Model, Model.Replace("Small", "Broken").Replace("[Dense(10,", "[Dense(10, InputShape = new[] { 9 },"));
         var driver = GeneratorHarness.Driver(trackSteps: true).RunGenerators(compilation);
         var outputs = driver.GetRunResult().Results.Single().TrackedSteps[ModelGenerator.Steps.Parse].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
-        var result = Assert.IsType<ModelParseResult>(Assert.Single(outputs));
-        Assert.NotEmpty(result.Diagnostics);
-        WalkValue(result, forbidden, new HashSet<object>(ReferenceEqualityComparer.Instance));
+        var plan = Assert.IsType<ModelPlan>(Assert.Single(outputs, o => o is not null));
+        Assert.Equal("Small", plan.ClassName);
+        WalkType(plan.GetType());
+        WalkValue(plan, forbidden, new HashSet<object>(ReferenceEqualityComparer.Instance));
+
+        Assert.Contains(typeof(LayerPlan), seen);
     }
 
     private static void WalkValue(object? value, Type[] forbidden, HashSet<object> seen)

@@ -51,6 +51,14 @@ internal static class Descriptors
         "MG0008", "Model class name collides with a generated member",
         "Model class '{0}' cannot be named like the generated member '{0}'; rename the class");
 
+    public static readonly DiagnosticDescriptor ModelNotAClass = Error(
+        "MG0009", "Model must be a class",
+        "Model '{0}' is declared as a {1}; ModelGen generates networks into classes only: declare it as 'partial class {0}'");
+
+    public static readonly DiagnosticDescriptor MemberNameCollides = Error(
+        "MG0010", "Member collides with a generated member",
+        "Model '{0}' declares '{1}', a name ModelGen generates in every model; rename your '{1}'");
+
     public static readonly DiagnosticDescriptor InputDimensionNotPositive = Error(
         "MG0101", "Input dimension must be positive",
         "[Sequential] input {0} is {1}; every input dimension must be at least 1");
@@ -98,7 +106,7 @@ internal static class Descriptors
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         ModelNotPartial, ModelGeneric, ModelNested, ModelWrongKind, LayerWithoutSequential, LayersSplitAcrossDeclarations,
-        ModelWithoutLayers, ModelNameCollides, InputDimensionNotPositive, LayerArgumentNotPositive, InvalidEnumValue,
+        ModelWithoutLayers, ModelNameCollides, ModelNotAClass, MemberNameCollides, InputDimensionNotPositive, LayerArgumentNotPositive, InvalidEnumValue,
         MalformedInputShape, InputShapeMismatch, DenseNeedsFlatInput, SpatialLayerNeedsImage, WindowLargerThanInput,
         SoftmaxNotLast, NetworkTooLarge, FlattenOnFlatInput,
     };

@@ -1,23 +1,23 @@
 using System.Collections.Immutable;
 using System.Linq;
 using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.Text;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Diagnostics;
 
-/// <summary>A source location kept as plain values (path + span + line span), rebuilt into a Location when reported.</summary>
-internal sealed record LocationInfo(string FilePath, TextSpan Span, LinePositionSpan LineSpan)
+/// <summary>
+/// Where a diagnostic goes: a real syntax location in user source, so that <c>#pragma warning disable</c> and
+/// .editorconfig severities apply to it. Only the analyzer (Analysis/ModelAnalyzer) reports diagnostics; the generator
+/// keeps none of them, so no location is ever held by its cached pipeline.
+/// </summary>
+internal sealed record LocationInfo(Location Location)
 {
-    public static LocationInfo? From(Location? location)
-    {
-        if (location is null || location.SourceTree is null) return null;
-        return new LocationInfo(location.SourceTree.FilePath, location.SourceSpan, location.GetLineSpan().Span);
-    }
+    public static LocationInfo? From(Location? location) =>
+        location is null || !location.IsInSource ? null : new LocationInfo(location);
 
     public static LocationInfo? From(SyntaxNode? node) => node is null ? null : From(node.GetLocation());
 
-    public Location ToLocation() => Location.Create(FilePath, Span, LineSpan);
+    public Location ToLocation() => Location;
 }
 
 /// <summary>Keys of diagnostic properties; the code fixes (generator/ModelGen.CodeFixes) read them by the same names.</summary>

@@ -11,8 +11,22 @@ using ModelGen.Generator.Shapes;
 
 namespace ModelGen.Generator.Parsing;
 
-/// <summary>The parse step's output: a plan to emit (null when there are errors) and every diagnostic found.</summary>
-internal sealed record ModelParseResult(ModelPlan? Plan, EquatableArray<DiagnosticInfo> Diagnostics);
+/// <summary>
+/// What parsing one model found: the plan to emit (null when it has an error) and every diagnostic, in the order found.
+/// Built for one run and thrown away: the generator keeps only the plan, the analyzer reports the diagnostics.
+/// </summary>
+internal sealed class ModelParseResult
+{
+    public ModelParseResult(ModelPlan? plan, IReadOnlyList<DiagnosticInfo> diagnostics)
+    {
+        Plan = plan;
+        Diagnostics = diagnostics;
+    }
+
+    public ModelPlan? Plan { get; }
+
+    public IReadOnlyList<DiagnosticInfo> Diagnostics { get; }
+}
 
 /// <summary>Where each part of one layer attribute sits in source, for diagnostics. Never cached past the parse step.</summary>
 internal sealed class LayerSource
@@ -47,22 +61,18 @@ internal static class ModelParser
         "ModelGen.FlattenAttribute",
         "ModelGen.DenseAttribute");
 
-    /// <summary>Members the generator adds; a class with one of these names would not compile (CS0542).</summary>
-    public static readonly ImmutableHashSet<string> GeneratedMemberNames = ImmutableHashSet.Create(
-        "Parameters", "Description", "ModelDescription", "Forward", "ForwardBackward", "Predict", "PredictBatch", "Fit",
-        "Evaluate", "Save", "Load", "ParameterCount", "InputLength", "OutputLength", "WorkspaceLength", "Summary",
-        "Architecture", "Fingerprint", "InputHeight", "InputWidth", "InputChannels", "Initialize", "ComputeGradients");
-
-    public static ModelParseResult Parse(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
+    /// <summary>
+    /// Parses and checks the model <paramref name="symbol"/> whose <paramref name="sequential"/> attribute sits on
+    /// <paramref name="declaration"/>: the one implementation behind both the generator and the analyzer.
+    /// </summary>
+    public static ModelParseResult Parse(
+        TypeDeclarationSyntax declaration, INamedTypeSymbol symbol, AttributeData sequential, CancellationToken cancellationToken)
     {
         var diagnostics = new List<DiagnosticInfo>();
-        var declaration = (ClassDeclarationSyntax)context.TargetNode;
-        var symbol = (INamedTypeSymbol)context.TargetSymbol;
         var identifier = LocationInfo.From(declaration.Identifier.GetLocation());
         var canEmit = CheckClass(declaration, symbol, identifier, diagnostics);
 
         // Sequential(height, width, channels) or Sequential(length).
-        var sequential = context.Attributes[0];
         var input = ParseInput(sequential, diagnostics, cancellationToken);
 
         var specs = new List<LayerSpec>();
@@ -112,30 +122,36 @@ internal static class ModelParser
 
         var hasErrors = diagnostics.Any(d => Descriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
         var emit = canEmit && attributesValid && !hasErrors ? plan : null;
-        return new ModelParseResult(emit, diagnostics.ToEquatableArray());
+        return new ModelParseResult(emit, diagnostics);
     }
 
-    /// <summary>Reports MG0005 for layer attributes on a class that is not a model.</summary>
-    public static EquatableArray<DiagnosticInfo> CheckLayerHost(GeneratorAttributeSyntaxContext context, CancellationToken cancellationToken)
-    {
-        var symbol = context.TargetSymbol;
-        if (symbol.GetAttributes().Any(a => a.AttributeClass?.ToDisplayString() == SequentialAttribute))
-        {
-            return EquatableArray<DiagnosticInfo>.Empty;
-        }
-
-        return context.Attributes
+    /// <summary>MG0005 for each layer attribute of <paramref name="symbol"/>, a type without [Sequential].</summary>
+    public static IReadOnlyList<DiagnosticInfo> CheckLayerHost(
+        INamedTypeSymbol symbol, IEnumerable<AttributeData> layerAttributes, CancellationToken cancellationToken) =>
+        layerAttributes
             .Select(a => DiagnosticInfo.Create(
                 Descriptors.LayerWithoutSequential,
                 LocationInfo.From(a.ApplicationSyntaxReference?.GetSyntax(cancellationToken)),
                 ShortName(a.AttributeClass?.ToDisplayString() ?? "layer"),
                 symbol.Name))
-            .ToEquatableArray();
-    }
+            .ToList();
 
-    private static bool CheckClass(ClassDeclarationSyntax declaration, INamedTypeSymbol symbol, LocationInfo? identifier, List<DiagnosticInfo> diagnostics)
+    private static bool CheckClass(TypeDeclarationSyntax declaration, INamedTypeSymbol symbol, LocationInfo? identifier, List<DiagnosticInfo> diagnostics)
     {
         var ok = true;
+        if (declaration is not ClassDeclarationSyntax)
+        {
+            // A record gets Equals, ToString, Clone and a copy constructor of its own: not what a network should be.
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelNotAClass, identifier, symbol.Name, declaration.Keyword.ValueText));
+            ok = false;
+        }
+
+        if (symbol.GetAttributes().Count(a => a.AttributeClass?.ToDisplayString() == SequentialAttribute) > 1)
+        {
+            // [Sequential] on two partial declarations: the compiler reports CS0579; generating twice would clash.
+            ok = false;
+        }
+
         if (!declaration.Modifiers.Any(SyntaxKind.PartialKeyword))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelNotPartial, identifier, symbol.Name));
@@ -164,9 +180,18 @@ internal static class ModelParser
             ok = false;
         }
 
-        if (GeneratedMemberNames.Contains(symbol.Name))
+        if (GeneratedNames.IsReservedForModelName(symbol.Name))
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.ModelNameCollides, identifier, symbol.Name));
+            ok = false;
+        }
+
+        foreach (var member in symbol.GetMembers())
+        {
+            if (!GeneratedNames.IsMemberName(member.Name) || !GeneratedNames.IsDeclaredByUser(member)) continue;
+            var location = member.Locations.FirstOrDefault(l => l.IsInSource && l.SourceTree == declaration.SyntaxTree)
+                ?? member.Locations.FirstOrDefault(l => l.IsInSource);
+            diagnostics.Add(DiagnosticInfo.Create(Descriptors.MemberNameCollides, LocationInfo.From(location), symbol.Name, member.Name));
             ok = false;
         }
 

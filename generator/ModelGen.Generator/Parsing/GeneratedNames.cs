@@ -1,0 +1,86 @@
+using System;
+using System.Collections.Immutable;
+using System.Linq;
+using Microsoft.CodeAnalysis;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Parsing;
+
+/// <summary>
+/// The names generated code declares inside a model class. A model named like one of them fails with CS0542/CS0050, a
+/// user member named like one fails with CS0102/CS0111, both inside generated code; the parser reports MG0008/MG0010
+/// instead and generates nothing. GeneratedNamesTests compiles many models with the real generator and fails when the
+/// emitters declare a name that is not covered here, so the lists cannot fall behind the emitters unnoticed.
+/// </summary>
+internal static class GeneratedNames
+{
+    /// <summary>Members the generator declares directly in every model class (nested types included).</summary>
+    public static readonly ImmutableHashSet<string> MemberNames = ImmutableHashSet.Create(
+        StringComparer.Ordinal,
+        // The model surface (ModelSurfaceEmitter).
+        "ParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "WorkspaceLength",
+        "Architecture", "Fingerprint", "Summary", "s_description", "ModelDescription", "Description", "Parameters",
+        "Optimizer", "History", "Initialize", "Predict", "PredictBatch", "PredictClass", "Fit", "Evaluate",
+        "ComputeGradients", "Save", "Load",
+        // The CPU passes (CpuEmitter).
+        "Forward", "ForwardLoss", "ForwardBackward", "RunForward",
+        // The ILGPU kernels (GpuEmitter).
+        "CreateGpuKernels", "GpuKernels", "GatherKernel", "LossKernel", "OutputKernel", "AdamKernel");
+
+    /// <summary>
+    /// Names declared inside the generated nested types (GpuKernels, the per-layer shape structs). They cannot clash
+    /// with user members, but a model named like one would be shadowed where generated code names the model.
+    /// </summary>
+    public static readonly ImmutableHashSet<string> NestedMemberNames = ImmutableHashSet.Create(
+        StringComparer.Ordinal,
+        "ScratchLength", "Gather", "Forward", "Loss", "Output", "Backward", "AdamStep",
+        "InHeight", "InWidth", "InChannels", "OutHeight", "OutWidth", "OutChannels", "Channels", "KernelSize", "PadTop",
+        "PadLeft", "PoolSize", "Stride");
+
+    /// <summary>
+    /// Per-layer members are named <c>{Kind}_{position}_{what}</c> (<c>Conv2D_1_Forward</c>, <c>Dense_6_Kernel</c>):
+    /// the whole pattern is reserved, so emitters may add per-layer members without touching this file.
+    /// </summary>
+    public static bool IsLayerMemberName(string name)
+    {
+        var first = name.IndexOf('_');
+        if (first <= 0) return false;
+        var second = name.IndexOf('_', first + 1);
+        if (second < 0 || second == name.Length - 1 || second == first + 1) return false;
+        if (!LayerKindNames.Contains(name.Substring(0, first))) return false;
+        for (var i = first + 1; i < second; i++)
+        {
+            if (name[i] < '0' || name[i] > '9') return false;
+        }
+
+        return true;
+    }
+
+    /// <summary>Whether a user member of a model may not have this name (CS0102 in generated code otherwise).</summary>
+    public static bool IsMemberName(string name) => MemberNames.Contains(name) || IsLayerMemberName(name);
+
+    /// <summary>Whether a model class may not have this name.</summary>
+    public static bool IsReservedForModelName(string name) => IsMemberName(name) || NestedMemberNames.Contains(name);
+
+    private static readonly ImmutableHashSet<string> LayerKindNames =
+        ImmutableHashSet.CreateRange(StringComparer.Ordinal, Enum.GetNames(typeof(LayerKind)));
+
+    /// <summary>
+    /// Roslyn places a generator's trees under <c>{assembly}/{generator type}/{hint name}</c>; members declared there are
+    /// the generator's own, not the user's (the analyzer sees them, the generator's own input never does).
+    /// </summary>
+    public static bool IsDeclaredByUser(ISymbol member) =>
+        !member.IsImplicitlyDeclared
+        && member.DeclaringSyntaxReferences.Any(r => !IsGeneratedByModelGen(r.SyntaxTree));
+
+    private static readonly string GeneratedFolder = typeof(ModelGenerator).FullName!;
+
+    private static bool IsGeneratedByModelGen(SyntaxTree tree)
+    {
+        var path = tree.FilePath;
+        var folder = path.IndexOf(GeneratedFolder, StringComparison.Ordinal);
+        return folder > 0 && (path[folder - 1] == '/' || path[folder - 1] == '\\')
+            && folder + GeneratedFolder.Length < path.Length
+            && (path[folder + GeneratedFolder.Length] == '/' || path[folder + GeneratedFolder.Length] == '\\');
+    }
+}
