@@ -33,21 +33,23 @@ internal static class GeneratedNames
     /// </summary>
     public static readonly ImmutableHashSet<string> NestedMemberNames = ImmutableHashSet.Create(
         StringComparer.Ordinal,
-        "ScratchLength", "Gather", "Forward", "Loss", "Output", "Backward", "AdamStep",
+        "ScratchLength", "Gather", "Forward", "Loss", "Output", "Backward", "AdamStep", "_adam", "_gather", "_loss", "_output",
         "InHeight", "InWidth", "InChannels", "OutHeight", "OutWidth", "OutChannels", "Channels", "KernelSize", "PadTop",
         "PadLeft", "PoolSize", "Stride");
 
     /// <summary>
-    /// Per-layer members are named <c>{Kind}_{position}_{what}</c> (<c>Conv2D_1_Forward</c>, <c>Dense_6_Kernel</c>):
-    /// the whole pattern is reserved, so emitters may add per-layer members without touching this file.
+    /// Per-layer members are named <c>{Kind}_{position}_{what}</c> (<c>Conv2D_1_Forward</c>, <c>Dense_6_Kernel</c>; fields
+    /// of nested types as <c>_conv2D_1_Forward</c>): the whole pattern is reserved, so emitters may add per-layer members
+    /// without touching this file.
     /// </summary>
     public static bool IsLayerMemberName(string name)
     {
-        var first = name.IndexOf('_');
-        if (first <= 0) return false;
+        var start = name.StartsWith("_", StringComparison.Ordinal) ? 1 : 0;
+        var first = name.IndexOf('_', start);
+        if (first <= start) return false;
         var second = name.IndexOf('_', first + 1);
         if (second < 0 || second == name.Length - 1 || second == first + 1) return false;
-        if (!LayerKindNames.Contains(name.Substring(0, first))) return false;
+        if (!LayerKindNames.Contains(name.Substring(start, first - start))) return false;
         for (var i = first + 1; i < second; i++)
         {
             if (name[i] < '0' || name[i] > '9') return false;
@@ -56,14 +58,36 @@ internal static class GeneratedNames
         return true;
     }
 
-    /// <summary>Whether a user member of a model may not have this name (CS0102 in generated code otherwise).</summary>
-    public static bool IsMemberName(string name) => MemberNames.Contains(name) || IsLayerMemberName(name);
+    /// <summary>
+    /// Whether a user member of a model may not have this name (CS0102 in generated code otherwise). Accessor names
+    /// count too: a method <c>get_Parameters()</c> clashes with the generated property's getter (CS0082).
+    /// </summary>
+    public static bool IsMemberName(string name) => IsDeclaredName(WithoutAccessorPrefix(name));
 
     /// <summary>Whether a model class may not have this name.</summary>
-    public static bool IsReservedForModelName(string name) => IsMemberName(name) || NestedMemberNames.Contains(name);
+    public static bool IsReservedForModelName(string name)
+    {
+        var declared = WithoutAccessorPrefix(name);
+        return IsDeclaredName(declared) || NestedMemberNames.Contains(declared);
+    }
 
+    private static bool IsDeclaredName(string name) => MemberNames.Contains(name) || IsLayerMemberName(name);
+
+    private static readonly string[] AccessorPrefixes = { "get_", "set_", "add_", "remove_" };
+
+    private static string WithoutAccessorPrefix(string name)
+    {
+        foreach (var prefix in AccessorPrefixes)
+        {
+            if (name.StartsWith(prefix, StringComparison.Ordinal) && name.Length > prefix.Length) return name.Substring(prefix.Length);
+        }
+
+        return name;
+    }
+
+    /// <summary>Layer kinds as they start per-layer names: Conv2D_1_… for members, _conv2D_1_… for fields.</summary>
     private static readonly ImmutableHashSet<string> LayerKindNames =
-        ImmutableHashSet.CreateRange(StringComparer.Ordinal, Enum.GetNames(typeof(LayerKind)));
+        ImmutableHashSet.CreateRange(StringComparer.OrdinalIgnoreCase, Enum.GetNames(typeof(LayerKind)));
 
     /// <summary>
     /// Roslyn places a generator's trees under <c>{assembly}/{generator type}/{hint name}</c>; members declared there are

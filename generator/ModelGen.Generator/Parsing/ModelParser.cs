@@ -188,6 +188,8 @@ internal static class ModelParser
 
         foreach (var member in symbol.GetMembers())
         {
+            // Accessors are reported through their property or event.
+            if (member is IMethodSymbol { AssociatedSymbol: not null }) continue;
             if (!GeneratedNames.IsMemberName(member.Name) || !GeneratedNames.IsDeclaredByUser(member)) continue;
             var location = member.Locations.FirstOrDefault(l => l.IsInSource && l.SourceTree == declaration.SyntaxTree)
                 ?? member.Locations.FirstOrDefault(l => l.IsInSource);
