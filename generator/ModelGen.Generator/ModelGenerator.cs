@@ -9,7 +9,8 @@ namespace ModelGen.Generator;
 /// The ModelGen incremental generator: [Sequential] class -> parse and check -> shape plan -> emitted model surface,
 /// CPU passes and GPU kernels. It reports no diagnostics: Analysis/ModelAnalyzer reports them from the same parse, on
 /// real syntax locations, so each MG error shows once and editors that show only analyzer diagnostics squiggle it. A
-/// model with an error generates nothing, so the generated code never adds errors of its own.
+/// model whose layers have an error gets a stub surface (Emit/StubSurfaceEmitter) instead, so code that uses it
+/// reports no errors of its own while the attributes are being fixed.
 /// </summary>
 [Generator(LanguageNames.CSharp)]
 public sealed class ModelGenerator : IIncrementalGenerator
@@ -19,24 +20,25 @@ public sealed class ModelGenerator : IIncrementalGenerator
     {
         public const string Parse = nameof(Parse);
         public const string Plan = nameof(Plan);
+        public const string Stub = nameof(Stub);
     }
 
     /// <inheritdoc />
     public void Initialize(IncrementalGeneratorInitializationContext context)
     {
-        // Only the plan leaves the transform: the parse's diagnostics (and their syntax locations) are dropped here, so
-        // the cached pipeline holds plain values.
+        // Only plain values leave the transform: the parse's diagnostics (and their syntax locations) are dropped here,
+        // so the cached pipeline holds no compiler objects.
         var parsed = context.SyntaxProvider
             .ForAttributeWithMetadataName(
                 ModelParser.SequentialAttribute,
                 static (node, _) => node is ClassDeclarationSyntax,
                 static (model, cancellationToken) => ModelParser.Parse(
-                    (ClassDeclarationSyntax)model.TargetNode, (INamedTypeSymbol)model.TargetSymbol, model.Attributes[0], cancellationToken).Plan)
+                    (ClassDeclarationSyntax)model.TargetNode, (INamedTypeSymbol)model.TargetSymbol, model.Attributes[0], cancellationToken).ForGenerator)
             .WithTrackingName(Steps.Parse);
 
         var plans = parsed
-            .Where(static plan => plan is not null)
-            .Select(static (plan, _) => plan!)
+            .Where(static model => model.Plan is not null)
+            .Select(static (model, _) => model.Plan!)
             .WithTrackingName(Steps.Plan);
         context.RegisterSourceOutput(plans, static (spc, plan) =>
         {
@@ -44,5 +46,13 @@ public sealed class ModelGenerator : IIncrementalGenerator
             spc.AddSource(GeneratedCode.HintName(plan, "Cpu"), CpuEmitter.Emit(plan));
             spc.AddSource(GeneratedCode.HintName(plan, "Gpu"), GpuEmitter.Emit(plan));
         });
+
+        // A model whose layers have errors still gets its public members (throwing), so that only the MG error shows.
+        var stubs = parsed
+            .Where(static model => model.Stub is not null)
+            .Select(static (model, _) => model.Stub!)
+            .WithTrackingName(Steps.Stub);
+        context.RegisterSourceOutput(stubs, static (spc, stub) =>
+            spc.AddSource(GeneratedCode.HintName(stub.Namespace, stub.ClassName, "Stub"), StubSurfaceEmitter.Emit(stub)));
     }
 }

@@ -98,14 +98,19 @@ public class IncrementalTests
         }
 
         // And the real values produced for a valid and a broken model (catches object-typed fields holding compiler
-        // objects); the broken one leaves nothing in the pipeline.
+        // objects): the valid one's plan, the broken one's stub.
         var compilation = GeneratorHarness.Compilation(Model, Model.Replace("Small", "Broken").Replace("[Dense(10,", "[Dense(10, InputShape = new[] { 9 },"));
         var driver = GeneratorHarness.Driver(trackSteps: true).RunGenerators(compilation);
         var outputs = driver.GetRunResult().Results.Single().TrackedSteps[ModelGenerator.Steps.Parse].SelectMany(s => s.Outputs).Select(o => o.Value).ToList();
-        var plan = Assert.IsType<ModelPlan>(Assert.Single(outputs, o => o is not null));
-        Assert.Equal("Small", plan.ClassName);
-        WalkType(plan.GetType());
-        WalkValue(plan, forbidden, new HashSet<object>(ReferenceEqualityComparer.Instance));
+        var models = outputs.Select(o => Assert.IsType<GeneratorModel>(o)).ToList();
+        Assert.Equal(2, models.Count);
+        Assert.Equal("Small", Assert.Single(models, m => m.Plan is not null).Plan!.ClassName);
+        Assert.Equal("Broken", Assert.Single(models, m => m.Stub is not null).Stub!.ClassName);
+        foreach (var model in models)
+        {
+            WalkType(model.GetType());
+            WalkValue(model, forbidden, new HashSet<object>(ReferenceEqualityComparer.Instance));
+        }
 
         Assert.Contains(typeof(LayerPlan), seen);
     }

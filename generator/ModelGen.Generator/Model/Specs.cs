@@ -140,3 +140,9 @@ internal sealed record ModelPlan(
 
     public bool SoftmaxOutput => Last.Activation == ActivationKind.Softmax;
 }
+
+/// <summary>A model whose class is fine but whose layers have errors: enough to emit its stub surface.</summary>
+internal sealed record ModelStub(string Namespace, string ClassName, Shape? Input);
+
+/// <summary>What the generator emits for one model: the network from its plan, or the stub surface.</summary>
+internal sealed record GeneratorModel(ModelPlan? Plan, ModelStub? Stub);

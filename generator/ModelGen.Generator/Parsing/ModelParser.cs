@@ -17,13 +17,20 @@ namespace ModelGen.Generator.Parsing;
 /// </summary>
 internal sealed class ModelParseResult
 {
-    public ModelParseResult(ModelPlan? plan, IReadOnlyList<DiagnosticInfo> diagnostics)
+    public ModelParseResult(ModelPlan? plan, ModelStub? stub, IReadOnlyList<DiagnosticInfo> diagnostics)
     {
         Plan = plan;
+        Stub = stub;
         Diagnostics = diagnostics;
     }
 
     public ModelPlan? Plan { get; }
+
+    /// <summary>Set when the class itself is fine but its layers are not: the generator then emits the stub surface.</summary>
+    public ModelStub? Stub { get; }
+
+    /// <summary>What the generator keeps: plain values only.</summary>
+    public GeneratorModel ForGenerator => new(Plan, Stub);
 
     public IReadOnlyList<DiagnosticInfo> Diagnostics { get; }
 }
@@ -114,15 +121,18 @@ internal static class ModelParser
         }
 
         ModelPlan? plan = null;
+        var ns = symbol.ContainingNamespace.IsGlobalNamespace ? string.Empty : symbol.ContainingNamespace.ToDisplayString();
         if (input is { } inputShape && specs.Count > 0)
         {
-            var ns = symbol.ContainingNamespace.IsGlobalNamespace ? string.Empty : symbol.ContainingNamespace.ToDisplayString();
             plan = ShapeInference.Infer(ns, symbol.Name, inputShape, specs, sources, diagnostics);
         }
 
         var hasErrors = diagnostics.Any(d => Descriptors.ById(d.Id).DefaultSeverity == DiagnosticSeverity.Error);
         var emit = canEmit && attributesValid && !hasErrors ? plan : null;
-        return new ModelParseResult(emit, diagnostics);
+
+        // A class that can take generated members but has layers in error gets the stub surface instead.
+        var stub = canEmit && emit is null ? new ModelStub(ns, symbol.Name, input) : null;
+        return new ModelParseResult(emit, stub, diagnostics);
     }
 
     /// <summary>MG0005 for each layer attribute of <paramref name="symbol"/>, a type without [Sequential].</summary>
