@@ -2,7 +2,6 @@ using System;
 using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
-using System.Text.RegularExpressions;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Emit;
@@ -307,7 +306,7 @@ internal static class GpuEmitter
 
     private static void WriteStatements(SourceWriter w, List<string> statements, bool countNeeded)
     {
-        if (countNeeded && statements.Any(s => !s.StartsWith("//", StringComparison.Ordinal) && Regex.IsMatch(s, @"\bcount\b")))
+        if (countNeeded && statements.Any(s => !s.StartsWith("//", StringComparison.Ordinal) && CodeText.ContainsWord(s, "count")))
         {
             w.Raw("int count = b.Count;");
         }
@@ -903,7 +902,7 @@ internal static class GpuEmitter
             return _constants.Where(c => used.Contains(c.Name));
         }
 
-        private static bool Uses(string code, string name) => Regex.IsMatch(code, $@"\b{Regex.Escape(name)}\b");
+        private static bool Uses(string code, string name) => CodeText.ContainsWord(code, name);
 
         private static string StripComment(string line)
         {
