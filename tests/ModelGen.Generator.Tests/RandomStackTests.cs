@@ -26,6 +26,7 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
             var source = RandomModel(random, name);
             var run = GeneratorHarness.Run(source);
             Assert.True(run.GeneratorException is null, $"generator threw on:\n{source}\n{run.GeneratorException}");
+            Assert.True(run.GeneratorDiagnostics.IsEmpty, $"the generator reported diagnostics (only the analyzer may) for:\n{source}");
             var all = run.AllDiagnostics;
             Assert.DoesNotContain(all, d => d.Id is "CS8785" or "AD0001");
             var generatedProblems = all.Where(d => d.Severity >= DiagnosticSeverity.Warning && IsGenerated(d)).ToList();
