@@ -62,7 +62,7 @@ internal sealed class TrainCommand(SampleConsole console)
             settings = new TrainingSettings(a.Raw, a.Seed, a.BatchSize, a.Limit);
         }
 
-        var threads = a.Threads ?? Environment.ProcessorCount;
+        var threads = a.Threads ?? Math.Min(Environment.ProcessorCount, Trainer.MaxThreads);
         var backend = TrainingDevices.Select(a.Device, threads);
         try
         {
