@@ -63,12 +63,13 @@ public sealed partial class SampleCommandTests
     [Fact]
     public void Predict_SettingsFileIsAFifo_FailsWithOneLineInsteadOfWaiting()
     {
-        var folder = CopyOfTrainedModel("settings-fifo");
+        // (No "fifo" in the paths: the check below is on the message, not on a path that happens to hold the word.)
+        var folder = CopyOfTrainedModel("settings-special");
         var settings = Path.Combine(folder, "model.settings.json");
         File.Delete(settings);
         SpecialFiles.MakeFifo(settings);
 
-        var result = SpecialFiles.Finishes(() => Cli.Run("predict", "--model", folder, "--index", "1"), settings);
+        var result = SpecialFiles.Finishes(() => Cli.Run("predict", "--model", Path.Combine(folder, "model.mgm"), "--index", "1"), settings);
 
         Cli.AssertOneLineError(result, "FIFO");
     }
@@ -142,7 +143,7 @@ public sealed partial class SampleCommandTests
     [Fact]
     public void Evaluate_DataFolderWithAFifo_FailsWithOneLineInsteadOfWaiting()
     {
-        var folder = Directory.CreateDirectory(fixture.NewPath("fifo-data")).FullName;
+        var folder = Directory.CreateDirectory(fixture.NewPath("special-data")).FullName;
         foreach (var name in MnistData.FileNames) SpecialFiles.MakeFifo(Path.Combine(folder, name));
         var first = Path.Combine(folder, MnistData.FileNames[0]);
 
