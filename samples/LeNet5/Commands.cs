@@ -39,9 +39,9 @@ internal static class Commands
         var seed = new Option<int>("--seed") { Description = "Seed of the initial weights and of the per-epoch shuffles.", DefaultValueFactory = _ => 42 };
         var limit = Positive(new Option<int?>("--limit") { Description = "Train on the first N training images only.", HelpName = "N" });
         var raw = new Option<bool>("--raw") { Description = "Feed raw 0..255 pixels as the tutorial did (default: x/255)." };
-        var output = new Option<string>("--out", "-o") { Description = "Folder for model.mgm, history.json and history.png.", DefaultValueFactory = _ => DefaultOutDirectory, HelpName = "DIR" };
-        var resume = new Option<bool>("--resume") { Description = "Load DIR/model.mgm and continue training it (weights, optimizer state and history)." };
-        var threads = Positive(new Option<int?>("--threads") { Description = "CPU threads (default: all cores); the result does not depend on it.", HelpName = "N" });
+        var output = new Option<string>("--out", "-o") { Description = "Folder for model.mgm, history.json and history.png (with --resume also the model file itself).", DefaultValueFactory = _ => DefaultOutDirectory, HelpName = "DIR" };
+        var resume = new Option<bool>("--resume") { Description = "Load DIR/model.mgm (or the model file --out names) and continue training it (weights, optimizer state and history)." };
+        var threads = ThreadsOption("CPU threads, 1 to 256 (default: all cores); the result does not depend on it.");
         var device = new Option<string>("--device") { Description = "Where to train: auto, cpu or gpu.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "gpu");
 
@@ -94,7 +94,7 @@ internal static class Commands
         });
         command.SetAction(parse => new PredictCommand(console).Run(new PredictArguments
         {
-            ModelPath = parse.GetValue(model)!,
+            ModelPath = ModelFileIn(parse.GetValue(model)!),
             Seed = parse.GetValue(seed),
             Index = parse.GetValue(index),
             PngPath = parse.GetValue(png),
@@ -114,14 +114,14 @@ internal static class Commands
             HelpName = "DIR",
         };
         var all = new Option<bool>("--all") { Description = "Use all test images, not only the final-evaluation half (5000-9999)." };
-        var threads = Positive(new Option<int?>("--threads") { Description = "CPU threads (default: all cores).", HelpName = "N" });
+        var threads = ThreadsOption("CPU threads, 1 to 256 (default: all cores).");
         var command = new Command("evaluate", "Loss, accuracy and the confusion matrix on the final-evaluation images (test images 5000-9999).")
         {
             model, data, all, threads,
         };
         command.SetAction(parse => new EvaluateCommand(console).Run(new EvaluateArguments
         {
-            ModelPath = parse.GetValue(model)!,
+            ModelPath = ModelFileIn(parse.GetValue(model)!),
             DataDirectory = parse.GetValue(data),
             All = parse.GetValue(all),
             Threads = parse.GetValue(threads),
@@ -131,7 +131,25 @@ internal static class Commands
     }
 
     private static Option<string> ModelOption() =>
-        new("--model", "-m") { Description = "The model file written by train.", DefaultValueFactory = _ => DefaultModelPath, HelpName = "FILE" };
+        new("--model", "-m") { Description = "The model file written by train, or the folder train --out wrote.", DefaultValueFactory = _ => DefaultModelPath, HelpName = "PATH" };
+
+    /// <summary>The model file a --model path names: model.mgm inside the folder train --out wrote, or the path itself.</summary>
+    internal static string ModelFileIn(string path) => Directory.Exists(path) ? Path.Combine(path, ModelFileName) : path;
+
+    /// <summary>
+    /// --threads: each thread gets its own workspace, and thousands of threads abort the process, so it is bounded
+    /// like <see cref="Trainer.MaxThreads"/>.
+    /// </summary>
+    private static Option<int?> ThreadsOption(string description)
+    {
+        var option = new Option<int?>("--threads") { Description = description, HelpName = "N" };
+        option.Validators.Add(r =>
+        {
+            if (r.Implicit || r.Errors.Any() || r.Tokens.Count != 1 || !int.TryParse(r.Tokens[0].Value, out var n)) return;
+            if (n < 1 || n > Trainer.MaxThreads) r.AddError($"--threads must be 1 to {Trainer.MaxThreads}, not {n}.");
+        });
+        return option;
+    }
 
     private static Option<T> Positive<T>(Option<T> option)
     {

@@ -1,3 +1,4 @@
+using ModelGen;
 using ScottPlot;
 
 namespace LeNet5Sample;
@@ -19,18 +20,13 @@ internal static class PredictionPlot
             png = rendered.GetImageBytes(ImageFormat.Png);
         }
 
-        var full = Path.GetFullPath(path);
-        var temp = $"{full}.{Guid.NewGuid():N}.tmp";
         try
         {
-            File.WriteAllBytes(temp, png);
-            File.Move(temp, full, overwrite: true);
+            AtomicFile.WriteAllBytes(path, png);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            try { File.Delete(temp); }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException) { /* the first error matters */ }
-            throw new SampleException($"--png: cannot write {path}: {e.Message} Check that the folder exists and is writable.", e);
+            throw new SampleException($"--png: cannot write {path}: {e.Message} Check that the folder exists and is writable (and has free space).", e);
         }
     }
 

@@ -92,9 +92,19 @@ internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize,
     {
         var path = PathFor(modelPath);
         if (!File.Exists(path)) return null;
+        string text;
         try
         {
-            return JsonSerializer.Deserialize<TrainingSettings>(File.ReadAllText(path), s_json)
+            text = RegularFile.ReadAllText(path, MaxFileBytes);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new SampleException($"cannot read the settings saved with the model: {e.Message}. Delete {path} (inputs are then scaled x/255) or train the model again.", e);
+        }
+
+        try
+        {
+            return JsonSerializer.Deserialize<TrainingSettings>(text, s_json)
                 ?? throw new SampleException($"{path} holds no settings; delete it (inputs are then scaled x/255) or train the model again.");
         }
         catch (JsonException e)
@@ -103,12 +113,19 @@ internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize,
         }
     }
 
-    /// <summary>Writes the settings through a temporary file and a rename, as the model file is written.</summary>
+    /// <summary>Writes the settings atomically, as the model file is written (nothing is left behind when it fails).</summary>
     public void SaveFor(string modelPath)
     {
-        var path = Path.GetFullPath(PathFor(modelPath));
-        var temp = $"{path}.{Guid.NewGuid():N}.tmp";
-        File.WriteAllText(temp, JsonSerializer.Serialize(this, s_json) + "\n");
-        File.Move(temp, path, overwrite: true);
+        using var file = AtomicFile.Create(PathFor(modelPath));
+        var stream = WrapSaveStream?.Invoke(file.Path, file.Stream) ?? file.Stream;
+        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, s_json) + "\n"));
+        stream.Flush();
+        file.Commit();
     }
+
+    /// <summary>A settings file is a few lines of JSON; anything larger is not one.</summary>
+    private const long MaxFileBytes = 1 << 20;
+
+    /// <summary>Wraps the stream <see cref="SaveFor"/> writes (given the settings file's full path): tests inject a full disk through it.</summary>
+    internal static Func<string, Stream, Stream>? WrapSaveStream { get; set; }
 }

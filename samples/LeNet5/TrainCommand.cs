@@ -28,9 +28,11 @@ internal sealed class TrainCommand(SampleConsole console)
     public int Run(TrainArguments a)
     {
         var output = console.Out;
-        var modelPath = Path.Combine(a.OutDirectory, Commands.ModelFileName);
-        var historyPath = Path.Combine(a.OutDirectory, "history.json");
-        var plotPath = Path.Combine(a.OutDirectory, "history.png");
+        // With --resume, --out may name the model file itself instead of the folder train --out wrote.
+        var outDirectory = a.Resume && File.Exists(a.OutDirectory) ? Path.GetDirectoryName(Path.GetFullPath(a.OutDirectory))! : a.OutDirectory;
+        var modelPath = outDirectory == a.OutDirectory ? Path.Combine(a.OutDirectory, Commands.ModelFileName) : a.OutDirectory;
+        var historyPath = Path.Combine(outDirectory, "history.json");
+        var plotPath = Path.Combine(outDirectory, "history.png");
 
         // The model (and its settings) first: a wrong --resume fails before MNIST is read.
         LeNet5 model;
@@ -60,15 +62,15 @@ internal sealed class TrainCommand(SampleConsole console)
             settings = new TrainingSettings(a.Raw, a.Seed, a.BatchSize, a.Limit);
         }
 
-        var threads = a.Threads ?? Environment.ProcessorCount;
+        var threads = a.Threads ?? Math.Min(Environment.ProcessorCount, Trainer.MaxThreads);
         var backend = TrainingDevices.Select(a.Device, threads);
         try
         {
-            Directory.CreateDirectory(a.OutDirectory);
+            Directory.CreateDirectory(outDirectory);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new SampleException($"cannot create the output folder {a.OutDirectory}: {e.Message} Pass another --out folder.", e);
+            throw new SampleException($"cannot create the output folder {outDirectory}: {e.Message} Pass another --out folder.", e);
         }
 
         var mnist = SampleData.LoadMnist(console, a.MnistDirectory);
@@ -119,13 +121,39 @@ internal sealed class TrainCommand(SampleConsole console)
             $"Final evaluation (test images {SampleData.FinalEvaluationOffset}-{SampleData.FinalEvaluationOffset + final.Count - 1}): " +
             $"loss {ProgressReporter.FormatValue(evaluation.Loss)} - accuracy {ProgressReporter.FormatValue(evaluation.Accuracy)}");
 
-        model.Save(modelPath);
-        settings.SaveFor(modelPath);
-        model.History.Save(historyPath);
-        HistoryPlot.SavePng(model.History, plotPath);
-        output.WriteLine($"saved model to {modelPath}");
-        output.WriteLine($"saved history to {historyPath}");
-        output.WriteLine($"saved history plot to {plotPath}");
+        var history = model.History!;
+        SaveAll(
+            (modelPath, "model", () => model.Save(modelPath)),
+            (TrainingSettings.PathFor(modelPath), null, () => settings.SaveFor(modelPath)),
+            (historyPath, "history", () => history.Save(historyPath)),
+            (plotPath, "history plot", () => HistoryPlot.SavePng(history, plotPath)));
         return Program.ExitOk;
+    }
+
+    /// <summary>
+    /// Writes each file in order (each atomically: a failure leaves no partial or temporary file). When one fails, e.g.
+    /// on a full disk, the error says which files were saved and which were not, so nothing is lost unknowingly.
+    /// </summary>
+    private void SaveAll(params (string Path, string? Label, Action Save)[] files)
+    {
+        for (var i = 0; i < files.Length; i++)
+        {
+            var (path, label, save) = files[i];
+            try
+            {
+                save();
+            }
+            catch (Exception e) when (e is ModelGenException or IOException or UnauthorizedAccessException)
+            {
+                var cause = e.InnerException is IOException or UnauthorizedAccessException ? e.InnerException : e;
+                var saved = i == 0 ? "nothing" : string.Join(", ", files[..i].Select(f => f.Path));
+                var notSaved = string.Join(", ", files[i..].Select(f => f.Path));
+                throw new SampleException(
+                    $"cannot save {path} ({cause.Message.TrimEnd('.')}); saved: {saved}; not saved: {notSaved}. " +
+                    "Free disk space (or fix the folder) and train again; --resume continues from a saved model.mgm.", e);
+            }
+
+            if (label is not null) console.Out.WriteLine($"saved {label} to {path}");
+        }
     }
 }

@@ -1,3 +1,4 @@
+using ModelGen;
 using SkiaSharp;
 
 namespace LeNet5Sample;
@@ -14,6 +15,9 @@ internal static class UserImage
 
     // Guards memory: a 50-megapixel picture decodes to 200 MB of RGBA.
     private const long MaxPixels = 50_000_000;
+
+    // A picture of a digit is far smaller; a file this large is not one (or is /dev/zero behind a link).
+    private const long MaxFileBytes = 64L << 20;
 
     // After the background is removed, weaker pixels are paper texture or sensor noise, not ink.
     private const int NoiseLevel = 32;
@@ -32,7 +36,11 @@ internal static class UserImage
         byte[] bytes;
         try
         {
-            bytes = File.ReadAllBytes(path);
+            bytes = RegularFile.ReadAllBytes(path, MaxFileBytes);
+        }
+        catch (NotARegularFileException e)
+        {
+            throw new SampleException($"--image: {e.Message}; pass the path of a PNG or JPEG picture of a digit.", e);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -59,7 +67,13 @@ internal static class UserImage
         var info = new SKImageInfo(width, height, SKColorType.Rgba8888, SKAlphaType.Unpremul);
         using var bitmap = new SKBitmap(info);
         var result = codec.GetPixels(info, bitmap.GetPixels());
-        if (result is not SKCodecResult.Success and not SKCodecResult.IncompleteInput)
+        if (result is SKCodecResult.IncompleteInput or SKCodecResult.ErrorInInput)
+        {
+            // The decoder fills what is missing with blank rows: predicting from that would answer for another picture.
+            throw new SampleException($"--image: {name} is truncated or damaged ({result}): its pixels end early. Pass the complete file.");
+        }
+
+        if (result is not SKCodecResult.Success)
         {
             throw new SampleException($"--image: {name} cannot be decoded ({result}); the file is damaged or not a PNG or JPEG picture.");
         }

@@ -59,4 +59,46 @@ public sealed class ModelFileRoundTripTests : IDisposable
         Assert.Contains(typeof(LeNet5Valid).FullName!, error.Message);
         Assert.Contains(typeof(LeNet5).FullName!, error.Message);
     }
+
+    [Fact]
+    public async Task Save_WhileFitRunsOnAnotherThread_WritesFilesThatAllLoad()
+    {
+        // Batch size 1: thousands of small steps, so every save overlaps several updates of the weights and moments.
+        var data = RandomData(64, 2);
+        var model = new LeNet5(seed: 4);
+        using var stop = new CancellationTokenSource();
+        var fit = Task.Factory.StartNew(() =>
+        {
+            try
+            {
+                model.Fit(data, epochs: 10_000, batchSize: 1, seed: 6, progress: new ProgressReporter(TextWriter.Null, live: false), cancellationToken: stop.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                // stopped by the test
+            }
+        }, TaskCreationOptions.LongRunning);
+
+        var iterations = new List<long>();
+        try
+        {
+            while (model.Optimizer is null) Thread.Sleep(1);
+            for (var i = 0; i < 16; i++)
+            {
+                var path = Path.Combine(_folder, $"snapshot-{i}.mgm");
+                model.Save(path);
+                var loaded = LeNet5.Load(path); // a file that Save reports written always loads
+                iterations.Add(loaded.Optimizer!.Iterations);
+                Assert.True(loaded.Parameters.All(float.IsFinite));
+            }
+        }
+        finally
+        {
+            stop.Cancel();
+            await fit.WaitAsync(TimeSpan.FromMinutes(2));
+        }
+
+        Assert.True(fit.IsCompletedSuccessfully, "Fit did not stop after its cancellation");
+        Assert.True(iterations[^1] > iterations[0], $"training did not run while saving (iterations {string.Join(", ", iterations)})");
+    }
 }

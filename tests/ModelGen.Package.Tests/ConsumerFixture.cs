@@ -3,13 +3,16 @@ using System.Xml.Linq;
 namespace ModelGen.Package.Tests;
 
 /// <summary>
-/// A folder outside the repository where fresh consumer projects restore ModelGen from artifacts/packages only, into
+/// A folder outside the repository where fresh consumer projects restore ModelGen from the freshly packed feed only, into
 /// their own NuGet packages folder, so a cached ModelGen of the same version can never stand in for the one just packed.
 /// </summary>
 public sealed class ConsumerFixture : IDisposable
 {
-    public ConsumerFixture()
+    private readonly string _feed;
+
+    public ConsumerFixture(string feed)
     {
+        _feed = feed;
         Root = Directory.CreateTempSubdirectory("modelgen-consumer-").FullName;
         PackagesFolder = Path.Combine(Root, "nuget-packages");
 
@@ -17,7 +20,7 @@ public sealed class ConsumerFixture : IDisposable
         File.WriteAllText(Path.Combine(Root, "Directory.Build.props"), "<Project />\n");
         File.WriteAllText(Path.Combine(Root, "Directory.Build.targets"), "<Project />\n");
         File.WriteAllText(Path.Combine(Root, "Directory.Packages.props"), "<Project />\n");
-        File.WriteAllText(Path.Combine(Root, "nuget.config"), NuGetConfig());
+        File.WriteAllText(Path.Combine(Root, "nuget.config"), NuGetConfig(feed));
         Environment = new Dictionary<string, string> { ["NUGET_PACKAGES"] = PackagesFolder };
     }
 
@@ -51,25 +54,19 @@ public sealed class ConsumerFixture : IDisposable
     }
 
     /// <summary>
-    /// The repository's package sources with artifacts/packages made absolute, plus this machine's packages folder as a
-    /// read-only source for the third-party packages (fast, and offline once restored). Source mapping takes ModelGen
-    /// from artifacts/packages and nowhere else.
+    /// The repository's remote package sources, plus this machine's packages folder as a read-only source for the
+    /// third-party packages (fast, and offline once restored). Source mapping takes ModelGen from the fresh feed and
+    /// nowhere else; the repository's local folders (artifacts/packages) are left out, they may hold an older pack.
     /// </summary>
-    private static string NuGetConfig()
+    private static string NuGetConfig(string feed)
     {
-        var localFeed = Path.GetFullPath(PackageUnderTest.Folder).TrimEnd(Path.DirectorySeparatorChar);
-        _ = PackageUnderTest.NupkgPath; // fails with "run .ci/pack" when there is nothing to consume
+        var localFeed = Path.GetFullPath(feed).TrimEnd(Path.DirectorySeparatorChar);
         var repository = XDocument.Load(Path.Combine(PackageUnderTest.RepositoryRoot, "nuget.config"));
         var sources = new List<(string Key, string Value)>();
         foreach (var add in repository.Descendants("packageSources").Elements("add"))
         {
             var value = add.Attribute("value")!.Value;
-            if (!value.Contains("://", StringComparison.Ordinal))
-            {
-                value = Path.GetFullPath(Path.Combine(PackageUnderTest.RepositoryRoot, value)).TrimEnd(Path.DirectorySeparatorChar);
-            }
-
-            if (value != localFeed) sources.Add((add.Attribute("key")!.Value, value));
+            if (value.Contains("://", StringComparison.Ordinal)) sources.Add((add.Attribute("key")!.Value, value));
         }
 
         var machinePackages = System.Environment.GetEnvironmentVariable("NUGET_PACKAGES")

@@ -3,11 +3,14 @@ using System.Globalization;
 namespace ModelGen.Package.Tests;
 
 /// <summary>
-/// End to end: a fresh console project adds the ModelGen package from artifacts/packages, declares a model, builds,
-/// runs a forward pass and one training step; a shape mistake fails `dotnet build` with the MG error at its place.
+/// End to end: a fresh console project adds the freshly packed ModelGen package, declares a model, builds, runs a
+/// forward pass and one training step; a shape mistake fails `dotnet build` with the MG error at its place.
 /// </summary>
-public class ConsumerTests(ConsumerFixture fixture) : IClassFixture<ConsumerFixture>
+[Collection(PackageCollection.Name)]
+public class ConsumerTests(PackageUnderTest package)
 {
+    private readonly ConsumerFixture fixture = package.Consumers;
+
     // Conv2D(4, 3) on 8x8x1 -> 6x6x4, MaxPool2D(2) -> 3x3x4, Flatten -> 36, Dense(3).
     private const string Model = """
         using ModelGen;
@@ -56,10 +59,10 @@ public class ConsumerTests(ConsumerFixture fixture) : IClassFixture<ConsumerFixt
         var (buildExit, buildOutput) = Dotnet.Run(project, fixture.Environment, "build", "-c", "Release", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false");
         Assert.True(buildExit == 0, "dotnet build of the consumer failed:\n" + buildOutput);
 
-        // The package restored is byte for byte the one in artifacts/packages, not a cached one of the same version.
+        // The package restored is byte for byte the one just packed, not a cached one of the same version.
         var version = PackageUnderTest.Version;
         var restored = Path.Combine(fixture.PackagesFolder, "modelgen", version, $"modelgen.{version}.nupkg");
-        Assert.Equal(File.ReadAllBytes(PackageUnderTest.NupkgPath), File.ReadAllBytes(restored));
+        Assert.Equal(File.ReadAllBytes(package.NupkgPath), File.ReadAllBytes(restored));
 
         var (runExit, output) = Dotnet.Run(project, fixture.Environment, Path.Combine(project, "bin", "Release", "net10.0", "Consumer.dll"));
         Assert.True(runExit == 0, "The consumer failed:\n" + output);

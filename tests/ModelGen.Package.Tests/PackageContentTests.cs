@@ -7,7 +7,8 @@ using System.Xml.Linq;
 namespace ModelGen.Package.Tests;
 
 /// <summary>What the one ModelGen package holds: runtime under lib/, generator and code fixes under analyzers/, metadata.</summary>
-public class PackageContentTests
+[Collection(PackageCollection.Name)]
+public class PackageContentTests(PackageUnderTest package)
 {
     private static readonly XNamespace Nuspec = "http://schemas.microsoft.com/packaging/2013/05/nuspec.xsd";
 
@@ -26,21 +27,42 @@ public class PackageContentTests
         return copy.ToArray();
     }
 
-    private static XElement Metadata() =>
-        XDocument.Parse(System.Text.Encoding.UTF8.GetString(Read(PackageUnderTest.NupkgPath, "ModelGen.nuspec")).TrimStart('\uFEFF'))
+    private XElement Metadata() =>
+        XDocument.Parse(System.Text.Encoding.UTF8.GetString(Read(package.NupkgPath, "ModelGen.nuspec")).TrimStart('\uFEFF'))
             .Root!.Element(Nuspec + "metadata")!;
+
+    [Fact]
+    public void Feed_HoldsOnePackageAndOneSymbolsPackagePerPackableProject()
+    {
+        // What build/Pack.proj packs is decided by the projects themselves (IsPackable), not by a list in this test.
+        var expected = new List<string>();
+        foreach (var folder in new[] { "runtime", "generator" })
+        {
+            foreach (var project in Directory.EnumerateFiles(Path.Combine(PackageUnderTest.RepositoryRoot, folder), "*.csproj", SearchOption.AllDirectories))
+            {
+                var properties = XDocument.Load(project).Descendants("PropertyGroup").Elements().ToList();
+                if (properties.LastOrDefault(e => e.Name == "IsPackable")?.Value != "true") continue;
+                var id = properties.LastOrDefault(e => e.Name == "PackageId")?.Value ?? Path.GetFileNameWithoutExtension(project);
+                expected.Add($"{id}.{PackageUnderTest.Version}.nupkg");
+                expected.Add($"{id}.{PackageUnderTest.Version}.snupkg");
+            }
+        }
+
+        Assert.Contains($"ModelGen.{PackageUnderTest.Version}.nupkg", expected);
+        Assert.Equal(expected.Order(), Directory.GetFiles(package.Folder).Select(Path.GetFileName).Order());
+    }
 
     [Fact]
     public void Lib_HoldsExactlyTheRuntimeAndItsXmlDocs()
     {
-        var lib = Entries(PackageUnderTest.NupkgPath).Where(e => e.StartsWith("lib/", StringComparison.Ordinal)).Order().ToList();
+        var lib = Entries(package.NupkgPath).Where(e => e.StartsWith("lib/", StringComparison.Ordinal)).Order().ToList();
         Assert.Equal(["lib/net10.0/ModelGen.dll", "lib/net10.0/ModelGen.xml"], lib);
     }
 
     [Fact]
     public void Analyzers_HoldTheGeneratorAndTheCodeFixes_AndNothingElseDoes()
     {
-        var entries = Entries(PackageUnderTest.NupkgPath);
+        var entries = Entries(package.NupkgPath);
         var analyzers = entries.Where(e => e.StartsWith("analyzers/", StringComparison.Ordinal)).Order().ToList();
         Assert.Equal(["analyzers/dotnet/cs/ModelGen.CodeFixes.dll", "analyzers/dotnet/cs/ModelGen.Generator.dll"], analyzers);
 
@@ -56,18 +78,18 @@ public class PackageContentTests
     public void Generator_TargetsARoslynThatTheDotNet8To10SdksLoad()
     {
         // A generator built against a newer Roslyn than the consumer's compiler is skipped silently (CS9057).
-        var references = AssemblyReferences(Read(PackageUnderTest.NupkgPath, "analyzers/dotnet/cs/ModelGen.Generator.dll"));
+        var references = AssemblyReferences(Read(package.NupkgPath, "analyzers/dotnet/cs/ModelGen.Generator.dll"));
         var roslyn = Assert.Single(references, r => r.Name == "Microsoft.CodeAnalysis");
         Assert.True(roslyn.Version <= new Version(4, 8, 0, 0), $"The generator references Microsoft.CodeAnalysis {roslyn.Version}.");
         Assert.Contains(references, r => r.Name == "netstandard");
-        var fixes = AssemblyReferences(Read(PackageUnderTest.NupkgPath, "analyzers/dotnet/cs/ModelGen.CodeFixes.dll"));
+        var fixes = AssemblyReferences(Read(package.NupkgPath, "analyzers/dotnet/cs/ModelGen.CodeFixes.dll"));
         Assert.True(Assert.Single(fixes, r => r.Name == "Microsoft.CodeAnalysis.Workspaces").Version <= new Version(4, 8, 0, 0));
     }
 
     [Fact]
     public void Runtime_IsADeterministicBuild()
     {
-        using var pe = new PEReader(new MemoryStream(Read(PackageUnderTest.NupkgPath, "lib/net10.0/ModelGen.dll")));
+        using var pe = new PEReader(new MemoryStream(Read(package.NupkgPath, "lib/net10.0/ModelGen.dll")));
         Assert.Contains(pe.ReadDebugDirectory(), entry => entry.Type == DebugDirectoryEntryType.Reproducible);
     }
 
@@ -99,17 +121,17 @@ public class PackageContentTests
         Assert.Equal("MIT", license.Value);
         Assert.StartsWith("https://", metadata.Element(Nuspec + "repository")!.Attribute("url")!.Value);
 
-        var entries = Entries(PackageUnderTest.NupkgPath);
+        var entries = Entries(package.NupkgPath);
         Assert.Contains("README.md", entries);
         Assert.Contains("LICENSE", entries);
-        var readme = System.Text.Encoding.UTF8.GetString(Read(PackageUnderTest.NupkgPath, "README.md"));
+        var readme = System.Text.Encoding.UTF8.GetString(Read(package.NupkgPath, "README.md"));
         Assert.Contains("## Getting started (outside this repository)", readme);
     }
 
     [Fact]
     public void SymbolsPackage_HoldsTheRuntimePdb()
     {
-        var entries = Entries(PackageUnderTest.SymbolsPath);
+        var entries = Entries(package.SymbolsPath);
         Assert.Contains("lib/net10.0/ModelGen.pdb", entries);
         Assert.DoesNotContain(entries, e => e.EndsWith(".dll", StringComparison.OrdinalIgnoreCase));
     }

@@ -2,30 +2,59 @@ using System.Reflection;
 
 namespace ModelGen.Package.Tests;
 
-/// <summary>The repository and the ModelGen package that .ci/pack wrote to artifacts/packages.</summary>
-internal static class PackageUnderTest
+/// <summary>The tests that look at the packages this repository ships; they share one packing per test run.</summary>
+[CollectionDefinition(Name)]
+public sealed class PackageCollection : ICollectionFixture<PackageUnderTest>
 {
+    public const string Name = "packages";
+}
+
+/// <summary>
+/// The packages of this repository, packed once per test run through build/Pack.proj (the same definition .ci/pack uses)
+/// into a temporary feed of this fixture's own: no step has to run before the tests, and nothing they read comes from an
+/// earlier pack.
+/// </summary>
+public sealed class PackageUnderTest : IDisposable
+{
+    private ConsumerFixture? _consumers;
+
+    public PackageUnderTest()
+    {
+        Folder = Directory.CreateTempSubdirectory("modelgen-packages-").FullName;
+        var (exitCode, output) = Dotnet.Run(RepositoryRoot, new Dictionary<string, string>(),
+            "msbuild", Path.Combine("build", "Pack.proj"), "-restore", "-nologo", "-v:minimal", "-nodeReuse:false",
+            "-p:UseSharedCompilation=false", $"-p:PackageOutputPath={Folder}{Path.DirectorySeparatorChar}");
+        if (exitCode != 0)
+        {
+            throw new InvalidOperationException($"Packing through build/Pack.proj failed (exit {exitCode}):\n{output}");
+        }
+    }
+
     /// <summary>The folder holding ModelGen.sln, recorded at build time (see the project file).</summary>
     public static string RepositoryRoot { get; } = FindRoot();
 
     /// <summary>The version in Directory.Build.props, recorded at build time: the package must carry the same one.</summary>
     public static string Version { get; } = Metadata("ModelGenVersion");
 
-    public static string Folder => Path.Combine(RepositoryRoot, "artifacts", "packages");
+    /// <summary>The temporary feed the packages were written to.</summary>
+    public string Folder { get; }
 
-    /// <summary>Path of ModelGen.{Version}.nupkg; fails with what to run when it is missing.</summary>
-    public static string NupkgPath => Require($"ModelGen.{Version}.nupkg");
+    /// <summary>Path of ModelGen.{Version}.nupkg.</summary>
+    public string NupkgPath => Require($"ModelGen.{Version}.nupkg");
 
     /// <summary>Path of the symbols package ModelGen.{Version}.snupkg.</summary>
-    public static string SymbolsPath => Require($"ModelGen.{Version}.snupkg");
+    public string SymbolsPath => Require($"ModelGen.{Version}.snupkg");
 
-    private static string Require(string name)
+    /// <summary>Fresh consumer projects that restore from <see cref="Folder"/> (created on first use).</summary>
+    public ConsumerFixture Consumers => _consumers ??= new ConsumerFixture(Folder);
+
+    private string Require(string name)
     {
         var path = Path.Combine(Folder, name);
         if (!File.Exists(path))
         {
-            throw new InvalidOperationException(
-                $"{name} is not in {Folder}. Run .ci/pack from the repository root first (CI runs it before the tests).");
+            var found = string.Join(", ", Directory.GetFiles(Folder).Select(Path.GetFileName));
+            throw new InvalidOperationException($"build/Pack.proj did not write {name} to {Folder} (it wrote: {found}).");
         }
 
         return path;
@@ -40,5 +69,18 @@ internal static class PackageUnderTest
         var recorded = Metadata("RepositoryRoot");
         if (File.Exists(Path.Combine(recorded, "ModelGen.sln"))) return Path.GetFullPath(recorded);
         throw new InvalidOperationException($"ModelGen.sln not found in the recorded repository root '{recorded}'.");
+    }
+
+    public void Dispose()
+    {
+        _consumers?.Dispose();
+        try
+        {
+            Directory.Delete(Folder, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A leftover temp folder does not make a test wrong.
+        }
     }
 }

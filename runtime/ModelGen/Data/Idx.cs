@@ -2,6 +2,8 @@ using System;
 using System.Buffers.Binary;
 using System.IO;
 using System.IO.Compression;
+using System.Globalization;
+using System.Linq;
 
 namespace ModelGen;
 
@@ -23,17 +25,36 @@ public static class Idx
     public const int MaxRank = 4;
 
     /// <summary>
+    /// The most data bytes <see cref="Read(string)"/> accepts unless told otherwise: 256 MiB, over five times the largest
+    /// MNIST-family file (47 MB). A header announcing more is refused before anything is allocated or decompressed, so a
+    /// damaged header or a small gzip bomb cannot exhaust memory.
+    /// </summary>
+    public const long DefaultMaxBytes = 256L << 20;
+
+    // Past the data, at most this much is read to report trailing bytes: a gzip stream can inflate without end.
+    private const int TrailingProbe = 1 << 20;
+
+    /// <summary>
     /// Reads the IDX file at <paramref name="path"/>, raw or gzip (recognised by its content, not its name).
     /// </summary>
-    /// <exception cref="IdxFormatException">The file is not a valid unsigned-byte IDX file, or its gzip data is corrupt.</exception>
-    /// <exception cref="DataUnavailableException">The file does not exist or cannot be opened.</exception>
-    public static IdxArray Read(string path)
+    /// <exception cref="IdxFormatException">The file is not a valid unsigned-byte IDX file, its gzip data is corrupt, or its header announces more than <see cref="DefaultMaxBytes"/>.</exception>
+    /// <exception cref="DataUnavailableException">The file does not exist, cannot be opened, or is not a regular file (a FIFO, pipe or device).</exception>
+    public static IdxArray Read(string path) => Read(path, DefaultMaxBytes);
+
+    /// <summary>Reads the IDX file at <paramref name="path"/> as <see cref="Read(string)"/> does, accepting up to <paramref name="maxBytes"/> bytes of data.</summary>
+    /// <exception cref="IdxFormatException">The file is not a valid unsigned-byte IDX file, its gzip data is corrupt, or its header announces more than <paramref name="maxBytes"/>.</exception>
+    /// <exception cref="DataUnavailableException">The file does not exist, cannot be opened, or is not a regular file (a FIFO, pipe or device).</exception>
+    public static IdxArray Read(string path, long maxBytes)
     {
         ArgumentNullException.ThrowIfNull(path);
         FileStream file;
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1 << 16);
+            file = RegularFile.OpenRead(path);
+        }
+        catch (NotARegularFileException e)
+        {
+            throw new DataUnavailableException($"{path}: cannot read it as an IDX file: {e.Message}. Pass the path of an IDX file (raw or .gz).");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -41,7 +62,7 @@ public static class Idx
         }
         using (file)
         {
-            return Read(file, path);
+            return Read(file, path, maxBytes);
         }
     }
 
@@ -49,8 +70,8 @@ public static class Idx
     /// Reads one IDX array from <paramref name="stream"/> (raw or gzip) to its end. <paramref name="name"/>
     /// names the data in error messages (default: the file name of a <see cref="FileStream"/>, else "IDX stream").
     /// </summary>
-    /// <exception cref="IdxFormatException">The data is not a valid unsigned-byte IDX array, or its gzip data is corrupt.</exception>
-    public static IdxArray Read(Stream stream, string? name = null)
+    /// <exception cref="IdxFormatException">The data is not a valid unsigned-byte IDX array, its gzip data is corrupt, or its header announces more than <paramref name="maxBytes"/>.</exception>
+    public static IdxArray Read(Stream stream, string? name = null, long maxBytes = DefaultMaxBytes)
     {
         ArgumentNullException.ThrowIfNull(stream);
         name ??= stream is FileStream fs ? fs.Name : "IDX stream";
@@ -68,7 +89,7 @@ public static class Idx
         {
             try
             {
-                return ReadUncompressed(data, name);
+                return ReadUncompressed(data, name, maxBytes);
             }
             catch (InvalidDataException e) when (gzip)
             {
@@ -148,7 +169,7 @@ public static class Idx
         return gzip ? new GZipStream(whole, CompressionMode.Decompress, leaveOpen: false) : whole;
     }
 
-    private static IdxArray ReadUncompressed(Stream s, string name)
+    private static IdxArray ReadUncompressed(Stream s, string name, long maxBytes)
     {
         Span<byte> magic = stackalloc byte[4];
         var got = s.ReadAtLeast(magic, 4, throwOnEndOfStream: false);
@@ -185,7 +206,7 @@ public static class Idx
             throw new IdxFormatException(name, $"truncated: the header announces {rank} dimensions but the file ends after {got} of their {dimBytes.Length} bytes. Download it again.");
         }
         var dims = new int[rank];
-        long total = 1;
+        double total = 1;
         for (var i = 0; i < rank; i++)
         {
             var d = BinaryPrimitives.ReadUInt32BigEndian(dimBytes[(4 * i)..]);
@@ -195,10 +216,14 @@ public static class Idx
             }
             dims[i] = (int)d;
             total *= d;
-            if (total > Array.MaxLength)
-            {
-                throw new IdxFormatException(name, $"the header describes more data than one array can hold (dimension {i} is {d}). The header is damaged.");
-            }
+        }
+        if (total > Math.Min(maxBytes, Array.MaxLength))
+        {
+            // Name the largest dimension: it is the one that is damaged (a count of a billion images, say).
+            var largest = Array.IndexOf(dims, dims.Max());
+            throw new IdxFormatException(name, string.Create(CultureInfo.InvariantCulture,
+                $"the header announces {FormatDims(dims)} = {total:N0} bytes of data, but an IDX file read here holds at most {Math.Min(maxBytes, Array.MaxLength):N0} bytes " +
+                $"(dimension {largest} is {dims[largest]}). The header is damaged or this is not the right file; if it is, pass a larger maxBytes to Idx.Read."));
         }
 
         // Grow as data arrives, so a damaged header cannot make us allocate gigabytes up front.
@@ -220,11 +245,12 @@ public static class Idx
         long trailing = 0;
         var scratch = new byte[1 << 16];
         int t;
-        while ((t = s.Read(scratch)) > 0) trailing += t;
+        while (trailing < TrailingProbe && (t = s.Read(scratch)) > 0) trailing += t;
         if (trailing > 0)
         {
+            var holds = trailing < TrailingProbe ? $"file holds {expected + trailing}" : $"file holds more than {expected + trailing}";
             throw new IdxFormatException(name,
-                $"{trailing} trailing bytes: header says {Describe(dims)} ({expected} bytes of data), file holds {expected + trailing}. " +
+                $"{(trailing < TrailingProbe ? "" : "at least ")}{trailing} trailing bytes: header says {Describe(dims)} ({expected} bytes of data), {holds}. " +
                 "The header does not match the data: check that this is the right file, or download it again.");
         }
         return new IdxArray(dims, buffer);

@@ -118,7 +118,7 @@ public static class Mnist
                 string outcome;
                 try
                 {
-                    var bytes = File.ReadAllBytes(path);
+                    var bytes = RegularFile.ReadAllBytes(path, MaxFileBytes);
                     var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
                     if (HashMatches(name, actual))
                     {
@@ -161,7 +161,7 @@ public static class Mnist
                 {
                     try
                     {
-                        await using var file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, useAsync: true);
+                        await using var file = RegularFile.OpenRead(path, useAsync: true);
                         error = await StoreAsync(name, file, _ct).ConfigureAwait(false);
                     }
                     catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -377,13 +377,12 @@ public static class Mnist
         private async Task<string?> StoreAsync(string name, Stream source, CancellationToken ct)
         {
             var final = CachePath(name);
-            var temp = Path.Combine(_cache, $".{name}.{Guid.NewGuid():N}.tmp");
             try
             {
                 string actual;
                 long length = 0;
+                await using var output = AtomicFile.Create(final, useAsync: true);
                 await using (var data = await Idx.OpenUncompressedAsync(source, leaveOpen: true, ct).ConfigureAwait(false))
-                await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 16, useAsync: true))
                 using (var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256))
                 {
                     var buffer = new byte[1 << 16];
@@ -393,23 +392,24 @@ public static class Mnist
                         length += n;
                         if (length > MaxFileBytes) return $"more than {MaxFileBytes >> 20} MB: not an MNIST file";
                         hash.AppendData(buffer, 0, n);
-                        await output.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
+                        await output.Stream.WriteAsync(buffer.AsMemory(0, n), ct).ConfigureAwait(false);
                     }
                     actual = Convert.ToHexStringLower(hash.GetHashAndReset());
                 }
+                // A file that fails its check is never renamed into the cache: disposing the output deletes it.
                 if (!HashMatches(name, actual))
                 {
                     return $"checksum mismatch: SHA-256 of the {length} uncompressed bytes is {actual}, expected {_expected[name]}";
                 }
                 try
                 {
-                    File.Move(temp, final, overwrite: true);
+                    output.Commit();
                 }
                 catch (IOException) when (File.Exists(final) && HashMatches(name, HashFile(final)))
                 {
                     // Another process stored the same verified file first (Windows refuses to replace an open file).
                 }
-                _verified[name] = await File.ReadAllBytesAsync(final, ct).ConfigureAwait(false);
+                _verified[name] = RegularFile.ReadAllBytes(final, MaxFileBytes);
                 return null;
             }
             catch (InvalidDataException e)
@@ -420,16 +420,11 @@ public static class Mnist
             {
                 return $"cannot be stored in {_cache} ({e.Message})";
             }
-            finally
-            {
-                try { File.Delete(temp); }
-                catch (Exception e) when (e is IOException or UnauthorizedAccessException) { /* reported above if it matters */ }
-            }
         }
 
         private static string HashFile(string path)
         {
-            using var file = File.OpenRead(path);
+            using var file = RegularFile.OpenRead(path);
             return Convert.ToHexStringLower(SHA256.HashData(file));
         }
 

@@ -116,6 +116,7 @@ public sealed class GpuSession : IDisposable
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs is {options.Epochs}; it must be at least 0.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize is {options.BatchSize}; it must be at least 1.");
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+        Trainer.ValidateParameters(_network);
         Trainer.Validate(_network, train, "training data");
         if (options.Validation is { } checkedValidation) Trainer.Validate(_network, checkedValidation, "validation data");
 
@@ -213,7 +214,7 @@ public sealed class GpuSession : IDisposable
             var trainLoss = lossSum / train.Count;
             var trainAccuracy = (double)correct / train.Count;
             progress.EndEpoch(clock.Elapsed, trainLoss, trainAccuracy, valLoss, valAccuracy);
-            history.AddEpoch(trainLoss, trainAccuracy, valLoss, valAccuracy, clock.Elapsed.TotalSeconds);
+            lock (ModelStore.Gate(_network)) history.AddEpoch(trainLoss, trainAccuracy, valLoss, valAccuracy, clock.Elapsed.TotalSeconds);
         }
 
         DownloadState(adam, iterations);
@@ -226,6 +227,7 @@ public sealed class GpuSession : IDisposable
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(data);
         if (data.Count == 0) throw new ArgumentException("Cannot evaluate an empty dataset.", nameof(data));
+        Trainer.ValidateParameters(_network);
         Trainer.Validate(_network, data, "evaluation data");
         var capacity = Math.Max(_batch?.Capacity ?? 0, Math.Min(data.Count, DefaultInferenceCapacity));
         EnsureCapacity(capacity);
@@ -506,18 +508,22 @@ public sealed class GpuSession : IDisposable
         var p = _description.ParameterCount;
         var m = new float[p];
         var v = new float[p];
-        if (p > 0)
+        // Under the lock that ModelStore.Save takes: a save from another thread sees the host state before or after this.
+        lock (ModelStore.Gate(_network))
         {
-            _parameters.AsFlat().SubView(0, p).CopyToCPU(_network.Parameters.AsSpan(0, p));
-            _moment1.AsFlat().SubView(0, p).CopyToCPU(m.AsSpan());
-            _moment2.AsFlat().SubView(0, p).CopyToCPU(v.AsSpan());
-        }
+            if (p > 0)
+            {
+                _parameters.AsFlat().SubView(0, p).CopyToCPU(_network.Parameters.AsSpan(0, p));
+                _moment1.AsFlat().SubView(0, p).CopyToCPU(m.AsSpan());
+                _moment2.AsFlat().SubView(0, p).CopyToCPU(v.AsSpan());
+            }
 
-        adam.SetState(new OptimizerState(
-            Adam.KindName,
-            iterations,
-            [("learning_rate", adam.LearningRate), ("beta_1", adam.Beta1), ("beta_2", adam.Beta2), ("epsilon", adam.Epsilon)],
-            [m, v]));
+            adam.SetState(new OptimizerState(
+                Adam.KindName,
+                iterations,
+                [("learning_rate", adam.LearningRate), ("beta_1", adam.Beta1), ("beta_2", adam.Beta2), ("epsilon", adam.Epsilon)],
+                [m, v]));
+        }
     }
 
     private void EnsureCapacity(int capacity)

@@ -80,6 +80,16 @@ public sealed class NetworkDescription
         }
         throw new KeyNotFoundException($"{Name} has no parameter named '{name}'.");
     }
+
+    /// <summary>Parameter <paramref name="index"/> by its tensor, e.g. <c>dense_2/bias[3]</c>; by its index alone without a description.</summary>
+    internal static string NameOf(NetworkDescription? description, int index)
+    {
+        foreach (var view in description?.ParameterViews ?? [])
+        {
+            if (index >= view.Offset && index < view.Offset + view.Length) return $"{view.Name}[{index - view.Offset}]";
+        }
+        return index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+    }
 }
 
 /// <summary>One layer of a generated network.</summary>

@@ -52,15 +52,23 @@ public static class ModelFile
     /// <exception cref="ModelFileException">The file could not be written (<see cref="ModelFileError.Unwritable"/>).</exception>
     public static void Save(string path, ModelFileContent content) => Save(path, content, wrapStream: null);
 
-    /// <summary>Save with a hook that wraps the temporary file's stream: tests inject write failures through it.</summary>
-    internal static void Save(string path, ModelFileContent content, Func<Stream, Stream>? wrapStream)
+    /// <summary>
+    /// Save with the network whose parameters these are (<paramref name="description"/>, to name a non-finite value by its
+    /// tensor) and a hook that wraps the temporary file's stream: tests inject write failures through it.
+    /// </summary>
+    internal static void Save(string path, ModelFileContent content, Func<Stream, Stream>? wrapStream, NetworkDescription? description = null)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         ArgumentNullException.ThrowIfNull(content);
         var history = Validate(content);
-        var header = BuildHeader(content, history);
+        if (FirstNonFinite(content, description) is { } bad)
+        {
+            throw new ModelFileException(ModelFileError.NonFiniteValue, path,
+                $"Cannot save the model to '{path}': {bad}. A model file holds finite numbers only: the model has diverged or its weights were damaged; " +
+                "nothing was written and any previous file there is unchanged. Train again (e.g. with a lower learning rate) or load a good model first.");
+        }
 
-        string? temp = null;
+        var header = BuildHeader(content, history);
         try
         {
             var full = Path.GetFullPath(path);
@@ -71,40 +79,61 @@ public static class ModelFile
                     $"Cannot save the model to '{path}': it is a folder. Pass a file path such as '{Path.Combine(path, "model.mgm")}'.");
             }
             Directory.CreateDirectory(folder);
-            temp = Path.Combine(folder, $".{Path.GetFileName(full)}.{Guid.NewGuid():N}.tmp");
-            using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0))
+            using var file = AtomicFile.Create(full);
+            var stream = wrapStream?.Invoke(file.Stream) ?? file.Stream;
+            try
             {
-                var stream = wrapStream?.Invoke(file) ?? file;
-                try
-                {
-                    Write(stream, content, header, history);
-                    stream.Flush();
-                    file.Flush(flushToDisk: true);
-                }
-                finally
-                {
-                    if (!ReferenceEquals(stream, file)) stream.Dispose();
-                }
+                Write(stream, content, header, history);
+                stream.Flush();
             }
-            File.Move(temp, full, overwrite: true);
-            temp = null;
+            finally
+            {
+                if (!ReferenceEquals(stream, file.Stream)) stream.Dispose();
+            }
+            file.Commit();
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or SecurityException or ArgumentException)
         {
             throw new ModelFileException(ModelFileError.Unwritable, path,
                 $"Cannot save the model to '{path}': {e.Message} Choose a path in a folder you can write to (and check free disk space); any previous file there is unchanged.", e);
         }
-        finally
-        {
-            if (temp is not null) TryDelete(temp);
-        }
     }
+
+    /// <summary>
+    /// Describes the first NaN or infinity among the parameters and optimizer slots ("parameter dense_1/bias[3] is NaN"),
+    /// or returns null when every value is finite.
+    /// </summary>
+    internal static string? FirstNonFinite(ModelFileContent content, NetworkDescription? description)
+    {
+        var at = Trainer.FirstNonFinite(content.Parameters);
+        if (at >= 0) return $"parameter {NetworkDescription.NameOf(description, at)} is {Format(content.Parameters[at])}";
+        var slots = content.Optimizer?.Slots ?? [];
+        for (var s = 0; s < slots.Length; s++)
+        {
+            at = Trainer.FirstNonFinite(slots[s]);
+            if (at >= 0)
+            {
+                return $"optimizer slot {s} ({content.Optimizer!.Kind}) of parameter {NetworkDescription.NameOf(description, at)} is {Format(slots[s][at])}";
+            }
+        }
+        return null;
+    }
+
+    private static string Format(float value) => value.ToString(CultureInfo.InvariantCulture);
 
     /// <summary>Reads and fully validates a model file, without comparing it to any model.</summary>
     /// <exception cref="ModelFileException">
     /// The file is missing, not a model file, truncated, corrupt, of a newer format, or unreadable; <see cref="ModelFileException.Reason"/> says which.
     /// </exception>
     public static ModelFileContent Read(string path)
+    {
+        var content = ReadUnchecked(path);
+        if (FirstNonFinite(content, null) is { } bad) throw NonFinite(path, bad);
+        return content;
+    }
+
+    /// <summary>Reads and validates everything but the finiteness of the numbers, which callers check with names for them.</summary>
+    private static ModelFileContent ReadUnchecked(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         if (Directory.Exists(path))
@@ -116,7 +145,13 @@ public static class ModelFile
         FileStream file;
         try
         {
-            file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 0, FileOptions.SequentialScan);
+            file = RegularFile.OpenRead(path);
+        }
+        catch (NotARegularFileException e)
+        {
+            throw new ModelFileException(ModelFileError.NotAModelFile, path,
+                $"Model file '{path}' cannot be read: {e.Message}; a model is read from a file of known size (a FIFO would block its reader, a device may never end). " +
+                "Pass the path of a file written by ModelGen's Save (to load from a pipe, save the stream to a file first).", e);
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -157,7 +192,7 @@ public static class ModelFile
     public static ModelFileContent Load(string path, NetworkDescription expected)
     {
         ArgumentNullException.ThrowIfNull(expected);
-        var content = Read(path);
+        var content = ReadUnchecked(path);
         // The fingerprint decides, not the class name: the same architecture under another class name loads.
         if (!string.Equals(content.Fingerprint, expected.Fingerprint, StringComparison.OrdinalIgnoreCase))
         {
@@ -174,6 +209,7 @@ public static class ModelFile
                     $"Model file '{path}' holds {content.ParameterCount:N0} parameters but {expected.Name} has {expected.ParameterCount:N0}, although the architecture fingerprints match. " +
                     $"The file was written by an inconsistent build: train {expected.Name} and save it again."));
         }
+        if (FirstNonFinite(content, expected) is { } bad) throw NonFinite(path, bad);
         return content;
     }
 
@@ -472,18 +508,11 @@ public static class ModelFile
             : new ModelFileException(ModelFileError.Corrupt, path, message, inner);
     }
 
+    private static ModelFileException NonFinite(string path, string what) =>
+        new(ModelFileError.NonFiniteValue, path,
+            $"Model file '{path}' cannot be loaded: its {what}. ModelGen saves finite numbers only, so the file was written elsewhere or edited; " +
+            "load another model file, or train the model again and save it.");
+
     private static ModelFileException Unreadable(string path, Exception e) =>
         new(ModelFileError.Unreadable, path, $"Model file '{path}' cannot be read: {e.Message} Check its permissions and that the disk is accessible.", e);
-
-    private static void TryDelete(string file)
-    {
-        try
-        {
-            File.Delete(file);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // Best effort: the failure that brought us here is the one to report.
-        }
-    }
 }

@@ -8,7 +8,7 @@ public enum ModelFileError
     /// <summary>The file (or its folder) does not exist.</summary>
     NotFound,
 
-    /// <summary>The file does not start with the ModelGen model-file signature (or the path is a folder).</summary>
+    /// <summary>The file does not start with the ModelGen model-file signature, or the path is a folder, FIFO, pipe or device.</summary>
     NotAModelFile,
 
     /// <summary>The file is shorter than its header says (empty, or cut off by an interrupted copy or download).</summary>
@@ -31,6 +31,9 @@ public enum ModelFileError
 
     /// <summary>The file exists but could not be read (permissions, I/O error).</summary>
     Unreadable,
+
+    /// <summary>A parameter or optimizer value is NaN or infinite: such a model is neither saved nor loaded.</summary>
+    NonFiniteValue,
 }
 
 /// <summary>A model file could not be saved or loaded; <see cref="Reason"/> says why and the message says what to do.</summary>

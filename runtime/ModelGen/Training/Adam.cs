@@ -1,4 +1,5 @@
 using System;
+using System.Globalization;
 using System.Numerics;
 using System.Runtime.InteropServices;
 
@@ -22,10 +23,10 @@ public sealed class Adam : Optimizer
     private float[]? _v;
 
     /// <summary>Creates Adam with Keras's defaults unless told otherwise.</summary>
-    /// <param name="learningRate">Step size (Keras <c>learning_rate</c>), finite and ≥ 0.</param>
+    /// <param name="learningRate">Step size (Keras <c>learning_rate</c>), ≥ 0 and finite as a float.</param>
     /// <param name="beta1">Decay of the first moment (Keras <c>beta_1</c>), in [0, 1).</param>
     /// <param name="beta2">Decay of the second moment (Keras <c>beta_2</c>), in [0, 1).</param>
-    /// <param name="epsilon">Added to sqrt(v) (Keras <c>epsilon</c>), finite and ≥ 0.</param>
+    /// <param name="epsilon">Added to sqrt(v) (Keras <c>epsilon</c>), positive and not 0 as a float.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range.</exception>
     public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
     {
@@ -59,7 +60,12 @@ public sealed class Adam : Optimizer
                 nameof(gradient));
         }
 
-        BeginStep(parameters.Length);
+        if (BeginStep(parameters.Length) is { } problem)
+        {
+            AbortStep();
+            throw new ModelGenException($"{problem}; nothing was updated. Lower learning_rate, or beta_1 further from 1.");
+        }
+
         StepRange(parameters, gradient, 0);
         EndStep();
     }
@@ -67,35 +73,84 @@ public sealed class Adam : Optimizer
     // The scalars of the update in progress (BeginStep .. EndStep).
     private long _t;
     private float _alpha, _c1, _c2, _epsilon;
+    private bool _allocatedByBeginStep;
 
     internal override bool SupportsRanges => true;
 
-    internal override void BeginStep(int length)
+    internal override string? BeginStep(int length)
     {
-        if (_m is null || _v is null)
-        {
-            _m = new float[length];
-            _v = new float[length];
-        }
-        else if (_m.Length != length)
+        if (_m is not null && _m.Length != length)
         {
             throw new ArgumentException(
                 $"This Adam instance holds moments for {_m.Length} parameters but was given {length}; use one optimizer per parameter buffer.",
                 "parameters");
         }
 
+        if (Iterations >= MaxIterations)
+        {
+            return $"Adam has counted {Iterations} updates, the most it can count";
+        }
+
         _t = Iterations + 1;
-        _alpha = (float)(LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, _t)) / (1.0 - Math.Pow(Beta1, _t)));
+        var alpha = LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, _t)) / (1.0 - Math.Pow(Beta1, _t));
+        if (!IsFiniteFloat(alpha))
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Adam's step size for update {_t}, learning_rate·sqrt(1-beta_2^t)/(1-beta_1^t) = {alpha:G4}, is beyond the range of a float");
+        }
+
+        _alpha = (float)alpha;
         _c1 = (float)(1.0 - Beta1);
         _c2 = (float)(1.0 - Beta2);
         _epsilon = (float)Epsilon;
+        _allocatedByBeginStep = _m is null;
+        if (_m is null || _v is null)
+        {
+            _m = new float[length];
+            _v = new float[length];
+        }
+
+        return null;
     }
 
-    internal override void StepRange(Span<float> parameters, ReadOnlySpan<float> gradient, int start)
+    internal override bool RangeStaysFinite(Span<float> parameters, ReadOnlySpan<float> gradient, int start) =>
+        Update<DryRun>(parameters, gradient, start);
+
+    internal override void StepRange(Span<float> parameters, ReadOnlySpan<float> gradient, int start) =>
+        Update<Store>(parameters, gradient, start);
+
+    internal override void EndStep()
+    {
+        Iterations = _t;
+        _allocatedByBeginStep = false;
+    }
+
+    internal override void AbortStep()
+    {
+        // Moments created for an update that never happened would make the state differ from the one before it.
+        if (_allocatedByBeginStep) _m = _v = null;
+        _allocatedByBeginStep = false;
+    }
+
+    internal override bool StepStaysFinite(Span<float> parameters, ReadOnlySpan<float> gradient)
+    {
+        var problem = BeginStep(parameters.Length);
+        var finite = problem is null && Update<DryRun>(parameters, gradient, 0);
+        AbortStep();
+        return finite;
+    }
+
+    /// <summary>
+    /// The update of one range, stored (<see cref="Store"/>) or only computed to see whether every new value is finite
+    /// (<see cref="DryRun"/>). One body for both, so the dry run's values are exactly those a stored update writes.
+    /// </summary>
+    private bool Update<TMode>(Span<float> parameters, ReadOnlySpan<float> gradient, int start)
+        where TMode : struct, IUpdateMode
     {
         float a = _alpha, c1 = _c1, c2 = _c2, eps = _epsilon;
         Span<float> m = _m.AsSpan(start, parameters.Length);
         Span<float> v = _v.AsSpan(start, parameters.Length);
+        var finite = true;
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
@@ -109,14 +164,24 @@ public sealed class Adam : Optimizer
             var vc1 = new Vector<float>(c1);
             var vc2 = new Vector<float>(c2);
             var veps = new Vector<float>(eps);
+            var max = new Vector<float>(float.MaxValue);
             for (int k = 0; k < pw.Length; k++)
             {
                 var g = gw[k];
                 var mk = mw[k] + (g - mw[k]) * vc1;
                 var vk = vw[k] + (g * g - vw[k]) * vc2;
-                mw[k] = mk;
-                vw[k] = vk;
-                pw[k] -= mk * va / (Vector.SquareRoot(vk) + veps);
+                var pk = pw[k] - mk * va / (Vector.SquareRoot(vk) + veps);
+                if (TMode.Stores)
+                {
+                    mw[k] = mk;
+                    vw[k] = vk;
+                    pw[k] = pk;
+                }
+                else if (!Vector.LessThanOrEqualAll(Vector.Abs(mk), max) || !Vector.LessThanOrEqualAll(vk, max)
+                    || !Vector.LessThanOrEqualAll(Vector.Abs(pk), max))
+                {
+                    finite = false; // |x| <= MaxValue is false for NaN and for infinities
+                }
             }
 
             i = pw.Length * Vector<float>.Count;
@@ -127,13 +192,21 @@ public sealed class Adam : Optimizer
             float g = gradient[i];
             float mi = m[i] + (g - m[i]) * c1;
             float vi = v[i] + (g * g - v[i]) * c2;
-            m[i] = mi;
-            v[i] = vi;
-            parameters[i] -= mi * a / (MathF.Sqrt(vi) + eps);
+            float pi = parameters[i] - mi * a / (MathF.Sqrt(vi) + eps);
+            if (TMode.Stores)
+            {
+                m[i] = mi;
+                v[i] = vi;
+                parameters[i] = pi;
+            }
+            else if (!float.IsFinite(mi) || !float.IsFinite(vi) || !float.IsFinite(pi))
+            {
+                finite = false;
+            }
         }
-    }
 
-    internal override void EndStep() => Iterations = _t;
+        return finite;
+    }
 
     /// <inheritdoc/>
     /// <remarks>Slots are copies: m then v. Before the first step there are no slots yet (an empty array).</remarks>
@@ -159,9 +232,10 @@ public sealed class Adam : Optimizer
                 $"Cannot restore an optimizer state of kind '{state.Kind}' into Adam; create the optimizer that matches the state (kind '{state.Kind}') or start a fresh Adam.");
         }
 
-        if (state.Iterations < 0)
+        if (state.Iterations is < 0 or > MaxIterations)
         {
-            throw new ModelGenException($"The Adam state has a negative iteration count ({state.Iterations}); the state is corrupt, start a fresh optimizer.");
+            throw new ModelGenException(
+                $"The Adam state has an impossible iteration count ({state.Iterations}; it is 0 to 2^53); the state is corrupt, start a fresh optimizer.");
         }
 
         double lr = LearningRate, b1 = Beta1, b2 = Beta2, eps = Epsilon;
@@ -197,6 +271,17 @@ public sealed class Adam : Optimizer
                 + $"but has {slots.Length} with lengths [{string.Join(", ", Array.ConvertAll(slots, s => s?.Length ?? -1))}]; the state is corrupt or from another optimizer.");
         }
 
+        for (var s = 0; s < slots.Length; s++)
+        {
+            // v is a mean of squares: a negative one would make sqrt(v) NaN.
+            var bad = FirstInvalid(slots[s], nonNegative: s == 1);
+            if (bad >= 0)
+            {
+                throw new ModelGenException(string.Create(CultureInfo.InvariantCulture,
+                    $"The Adam state's slot {s} ({(s == 0 ? "m" : "v")}) holds {slots[s][bad]} at {bad}; moments must be finite{(s == 1 ? " and not negative" : "")}, so the state is corrupt: start a fresh optimizer."));
+            }
+        }
+
         LearningRate = lr;
         Beta1 = b1;
         Beta2 = b2;
@@ -216,9 +301,10 @@ public sealed class Adam : Optimizer
 
     private static void Validate(double lr, double b1, double b2, double eps, Func<string, string, Exception> error)
     {
-        if (!double.IsFinite(lr) || lr < 0)
+        // Checked as the update uses them, as floats: 1e39 is a finite double but +Inf as a float.
+        if (!IsFiniteFloat(lr) || lr < 0)
         {
-            throw error($"learning_rate must be a finite number ≥ 0, but is {lr}.", "learningRate");
+            throw error($"learning_rate must be a finite number ≥ 0 (also as a float, at most {float.MaxValue:G4}), but is {lr}.", "learningRate");
         }
 
         if (!(b1 >= 0 && b1 < 1))
@@ -231,9 +317,28 @@ public sealed class Adam : Optimizer
             throw error($"beta_2 must be in [0, 1), but is {b2}; Keras's default is 0.999.", "beta2");
         }
 
-        if (!double.IsFinite(eps) || eps < 0)
+        // Zero (or a value that is 0 as a float) divides 0 by 0 for every parameter whose gradient has always been 0.
+        if (!IsFiniteFloat(eps) || !((float)eps > 0))
         {
-            throw error($"epsilon must be a finite number ≥ 0, but is {eps}; Keras's default is 1e-7.", "epsilon");
+            throw error($"epsilon must be a positive number that is finite and not 0 as a float, but is {eps}; Keras's default is 1e-7.", "epsilon");
         }
     }
+}
+
+/// <summary>Whether an optimizer's update body stores its results or only computes them (a dry run).</summary>
+internal interface IUpdateMode
+{
+    static abstract bool Stores { get; }
+}
+
+/// <summary>The update is written to the parameters and the optimizer state.</summary>
+internal readonly struct Store : IUpdateMode
+{
+    public static bool Stores => true;
+}
+
+/// <summary>The update is computed and checked, nothing is written.</summary>
+internal readonly struct DryRun : IUpdateMode
+{
+    public static bool Stores => false;
 }

@@ -24,6 +24,7 @@ internal sealed class BatchEngine : IDisposable
     private readonly int[] _chunkCorrect = new int[Chunks];
     private readonly Action<int, int> _gradientJob;
     private readonly Action<int, int> _reduceJob;
+    private readonly Action<int, int> _applyJob;
     private readonly Action<int, int> _evaluateJob;
 
     // The batch being processed (set before each Run, read by the jobs).
@@ -34,6 +35,7 @@ internal sealed class BatchEngine : IDisposable
     private float[] _target = [];
     private Optimizer? _stepOptimizer;
     private float[]? _stepParameters;
+    private volatile bool _updateNotFinite;
     private double[] _evaluationLoss = [];
     private int[] _evaluationCorrect = [];
 
@@ -54,6 +56,7 @@ internal sealed class BatchEngine : IDisposable
         for (var c = 0; c < Chunks; c++) _chunkGradients[c] = new float[d.ParameterCount];
         _gradientJob = GradientChunk;
         _reduceJob = ReduceBlockJob;
+        _applyJob = ApplyBlockJob;
         _evaluateJob = EvaluateChunk;
     }
 
@@ -69,34 +72,59 @@ internal sealed class BatchEngine : IDisposable
     }
 
     /// <summary>
-    /// One training step: the batch's mean gradient (into <paramref name="meanGradient"/>) and, when the loss is finite,
-    /// the optimizer's update of <paramref name="parameters"/> — fused into the parallel reduction when the optimizer
-    /// can update in ranges. Returns the summed loss (NaN or infinite: nothing was updated) and the correct count.
+    /// One training step: the batch's mean gradient (into <paramref name="meanGradient"/>) and, when the loss is finite
+    /// and the update is too, the optimizer's update of <paramref name="parameters"/>. Returns the summed loss (NaN or
+    /// infinite: nothing was updated), the correct count, and why the update was refused (null when it was applied).
     /// </summary>
-    public (double LossSum, int Correct) Step(
+    /// <remarks>
+    /// An update is applied only once it is known to leave every weight and optimizer value finite, so a refused step
+    /// changes nothing and "the weights before this step are kept" is true. With an optimizer that updates in ranges, the
+    /// first parallel pass reduces the gradient and runs the update of each range dry (<see cref="Optimizer.RangeStaysFinite"/>:
+    /// the very arithmetic of the update, nothing stored), the second applies it; the step's scalars are checked before
+    /// either (<see cref="Optimizer.BeginStep"/>). The cost is one more read of the weights, moments and gradient per step.
+    /// </remarks>
+    public (double LossSum, int Correct, string? Refused) Step(
         Dataset data, int[] order, int start, int count, float[] meanGradient, Optimizer optimizer, float[] parameters)
     {
         var result = Accumulate(data, order, start, count);
         if (!double.IsFinite(result.LossSum))
         {
             Reduce(meanGradient, optimizer: null, parameters: null); // leaves the chunk buffers zeroed for the next call
-            return result;
+            return (result.LossSum, result.Correct, null);
         }
 
+        string? refused;
         if (optimizer.SupportsRanges)
         {
-            optimizer.BeginStep(parameters.Length);
-            Reduce(meanGradient, optimizer, parameters);
-            optimizer.EndStep();
+            refused = optimizer.BeginStep(parameters.Length);
+            _updateNotFinite = false;
+            Reduce(meanGradient, refused is null ? optimizer : null, parameters);
+            if (refused is null && _updateNotFinite) refused = UpdateRefusal.Describe(meanGradient, _network.Description);
+            if (refused is null)
+            {
+                _stepOptimizer = optimizer;
+                _stepParameters = parameters;
+                _pool.Run(Blocks(meanGradient.Length), _applyJob);
+                _stepOptimizer = null;
+                _stepParameters = null;
+                optimizer.EndStep();
+            }
+            else
+            {
+                optimizer.AbortStep();
+            }
         }
         else
         {
             Reduce(meanGradient, optimizer: null, parameters: null);
-            optimizer.Step(parameters, meanGradient);
+            refused = optimizer.StepStaysFinite(parameters, meanGradient) ? null : UpdateRefusal.Describe(meanGradient, _network.Description);
+            if (refused is null) optimizer.Step(parameters, meanGradient);
         }
 
-        return result;
+        return (result.LossSum, result.Correct, refused);
     }
+
+    private static int Blocks(int length) => (length + ReduceBlock - 1) / ReduceBlock;
 
     private (double LossSum, int Correct) Accumulate(Dataset data, int[] order, int start, int count)
     {
@@ -122,7 +150,7 @@ internal sealed class BatchEngine : IDisposable
         _target = meanGradient;
         _stepOptimizer = optimizer;
         _stepParameters = parameters;
-        _pool.Run((meanGradient.Length + ReduceBlock - 1) / ReduceBlock, _reduceJob);
+        _pool.Run(Blocks(meanGradient.Length), _reduceJob);
         _stepOptimizer = null;
         _stepParameters = null;
     }
@@ -188,8 +216,18 @@ internal sealed class BatchEngine : IDisposable
         var scale = 1f / _count;
         foreach (ref var g in target) g *= scale;
 
-        // The optimizer's update of this block, on this thread: the block's gradient is still in cache.
-        _stepOptimizer?.StepRange(_stepParameters.AsSpan(from, length), target, from);
+        // The optimizer's update of this block run dry, on this thread while the block's gradient is still in cache.
+        if (_stepOptimizer is { } optimizer && !optimizer.RangeStaysFinite(_stepParameters.AsSpan(from, length), target, from))
+        {
+            _updateNotFinite = true;
+        }
+    }
+
+    private void ApplyBlockJob(int block, int worker)
+    {
+        var from = block * ReduceBlock;
+        var length = Math.Min(ReduceBlock, _target.Length - from);
+        _stepOptimizer!.StepRange(_stepParameters.AsSpan(from, length), _target.AsSpan(from, length), from);
     }
 
     private void EvaluateChunk(int chunk, int worker)

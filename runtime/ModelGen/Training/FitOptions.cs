@@ -21,20 +21,33 @@ public sealed class FitOptions
     /// <summary>Progress output; when null, Keras-style lines on the console (a live bar on a terminal).</summary>
     public ProgressReporter? Progress { get; init; }
 
-    /// <summary>Threads computing each batch (default: all cores). The result does not depend on it.</summary>
+    /// <summary>Threads computing each batch, 1 to 256 (default: all cores). The result does not depend on it.</summary>
     public int? Threads { get; init; }
 
     /// <summary>Stops training between steps.</summary>
     public CancellationToken CancellationToken { get; init; }
 }
 
-/// <summary>Training stopped because the loss stopped being a finite number.</summary>
+/// <summary>
+/// Training stopped because the loss stopped being a finite number, or because a step's update would have made a weight
+/// or an optimizer value NaN or infinite. Either way that step changed nothing: the weights and the optimizer state are
+/// those from before it.
+/// </summary>
 public sealed class TrainingDivergedException : ModelGenException
 {
-    /// <summary>Creates the exception.</summary>
+    private const string Advice = "lower the learning rate, scale the inputs (e.g. x/255) or check the data for extreme values.";
+
+    /// <summary>Creates the exception for a batch loss that is not finite.</summary>
     public TrainingDivergedException(int epoch, int step, double loss)
-        : base($"Training diverged at epoch {epoch}, step {step}: the batch loss is {loss}. The weights before this step are kept; " +
-               "lower the learning rate, scale the inputs (e.g. x/255) or check the data for extreme values.")
+        : base($"Training diverged at epoch {epoch}, step {step}: the batch loss is {loss}. The weights before this step are kept; " + Advice)
+    {
+        Epoch = epoch;
+        Step = step;
+    }
+
+    /// <summary>Creates the exception for an update that was refused before it was applied; <paramref name="reason"/> says why.</summary>
+    public TrainingDivergedException(int epoch, int step, string reason)
+        : base($"Training diverged at epoch {epoch}, step {step}: {reason}. The update was not applied: the weights and optimizer state before this step are kept; " + Advice)
     {
         Epoch = epoch;
         Step = step;

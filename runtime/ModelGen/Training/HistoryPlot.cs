@@ -32,24 +32,13 @@ public static class HistoryPlot
 
         byte[] png = Render(history, width, height);
         string full = Path.GetFullPath(path);
-        string temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            File.WriteAllBytes(temp, png);
-            File.Move(temp, full, overwrite: true);
+            AtomicFile.WriteAllBytes(full, png);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            try
-            {
-                File.Delete(temp);
-            }
-            catch (Exception cleanup) when (cleanup is IOException or UnauthorizedAccessException)
-            {
-                // The original error is the one worth reporting.
-            }
-
-            throw new ModelGenException($"Cannot write the history plot to '{full}': {e.Message} Check that the folder exists and is writable.", e);
+            throw new ModelGenException($"Cannot write the history plot to '{full}': {e.Message} Check that the folder exists and is writable (and has free space).", e);
         }
     }
 

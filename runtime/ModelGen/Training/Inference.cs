@@ -29,6 +29,20 @@ public static class Inference
         var bad = Trainer.FirstNonFinite(input);
         if (bad >= 0) throw ModelInputException.NotFinite("The input", 0, bad, input[bad]);
         network.Forward(input, Workspace(d.WorkspaceLength), output);
+        ThrowIfNotFinite(network, output, 0);
+    }
+
+    /// <summary>An output that is NaN or infinite is never returned as a prediction.</summary>
+    private static void ThrowIfNotFinite(INetwork network, ReadOnlySpan<float> outputs, int firstSample)
+    {
+        var bad = Trainer.FirstNonFinite(outputs);
+        if (bad < 0) return;
+        var d = network.Description;
+        var weights = Trainer.FirstNonFinite(network.Parameters) is var w and >= 0
+            ? $"its weights are not finite (parameter {NetworkDescription.NameOf(d, w)} is {network.Parameters[w]}); load a model file saved intact"
+            : "the computation overflowed; check that the input is scaled as in training (e.g. x/255)";
+        throw new ModelInputException(
+            $"{d.Name}'s output for sample {firstSample + bad / d.OutputLength} is {outputs[bad]} at position {bad % d.OutputLength}, not a prediction: {weights}.");
     }
 
     /// <summary>Runs one 8-bit image: pixels are scaled to [0, 1] (x / 255) as in training.</summary>
@@ -79,6 +93,7 @@ public static class Inference
             });
         }
 
+        ThrowIfNotFinite(network, outputs, 0);
         return outputs;
     }
 }

@@ -24,14 +24,55 @@ public abstract class Optimizer
     /// </summary>
     internal virtual bool SupportsRanges => false;
 
-    /// <summary>Prepares one ranged update of a buffer of <paramref name="length"/> parameters.</summary>
-    internal virtual void BeginStep(int length) => throw new NotSupportedException();
+    /// <summary>
+    /// Prepares one ranged update of a buffer of <paramref name="length"/> parameters. Returns null, or why the update
+    /// cannot be applied (a per-step scalar such as Adam's step size is not a finite float); then call <see cref="AbortStep"/>.
+    /// </summary>
+    internal virtual string? BeginStep(int length) => throw new NotSupportedException();
+
+    /// <summary>
+    /// The update of parameters [start, start + parameters.Length) computed without storing anything: true when every
+    /// parameter and state value it would write is finite. Call between <see cref="BeginStep"/> and the ranges' <see cref="StepRange"/>.
+    /// </summary>
+    internal virtual bool RangeStaysFinite(Span<float> parameters, ReadOnlySpan<float> gradient, int start) => throw new NotSupportedException();
 
     /// <summary>Updates parameters [start, start + parameters.Length) of the buffer.</summary>
     internal virtual void StepRange(Span<float> parameters, ReadOnlySpan<float> gradient, int start) => throw new NotSupportedException();
 
     /// <summary>Completes the ranged update begun by <see cref="BeginStep"/>.</summary>
     internal virtual void EndStep() => throw new NotSupportedException();
+
+    /// <summary>Abandons the update begun by <see cref="BeginStep"/>: the state stays as it was before it.</summary>
+    internal virtual void AbortStep()
+    {
+    }
+
+    /// <summary>
+    /// <see cref="Step"/> computed without storing anything: true when every parameter and state value it would write is
+    /// finite. Optimizers defined outside ModelGen cannot be run dry; for them only the gradient is checked.
+    /// </summary>
+    internal virtual bool StepStaysFinite(Span<float> parameters, ReadOnlySpan<float> gradient) => Trainer.FirstNonFinite(gradient) < 0;
+
+    /// <summary>
+    /// The most updates an optimizer state may count: 2^53, beyond which the step number (an exponent in double
+    /// arithmetic) is no longer exact; no training runs that long, so a larger count means a damaged state.
+    /// </summary>
+    internal const long MaxIterations = 1L << 53;
+
+    /// <summary>Whether <paramref name="value"/> is a finite number also once converted to float, as the update uses it.</summary>
+    internal static bool IsFiniteFloat(double value) => float.IsFinite((float)value);
+
+    /// <summary>The index of the first slot value that is not finite (or, with <paramref name="nonNegative"/>, negative), or -1.</summary>
+    internal static int FirstInvalid(float[] slot, bool nonNegative)
+    {
+        var at = Trainer.FirstNonFinite(slot);
+        if (at >= 0 || !nonNegative) return at;
+        for (var i = 0; i < slot.Length; i++)
+        {
+            if (slot[i] < 0) return i;
+        }
+        return -1;
+    }
 }
 
 /// <summary>Serializable optimizer state.</summary>

@@ -17,7 +17,7 @@ public sealed class Sgd : Optimizer
     private float[]? _velocity;
 
     /// <summary>Creates SGD with Keras's defaults unless told otherwise.</summary>
-    /// <param name="learningRate">Step size (Keras <c>learning_rate</c>), finite and ≥ 0.</param>
+    /// <param name="learningRate">Step size (Keras <c>learning_rate</c>), ≥ 0 and finite as a float.</param>
     /// <param name="momentum">Keras <c>momentum</c>, in [0, 1]; 0 means plain SGD with no velocity buffer.</param>
     /// <param name="nesterov">Whether to apply Nesterov momentum (Keras <c>nesterov</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range.</exception>
@@ -49,56 +49,52 @@ public sealed class Sgd : Optimizer
                 nameof(gradient));
         }
 
-        float lr = (float)LearningRate;
-        if (Momentum == 0)
+        if (Iterations >= MaxIterations)
         {
-            StepPlain(parameters, gradient, lr);
-        }
-        else
-        {
-            if (_velocity is null)
-            {
-                _velocity = new float[parameters.Length];
-            }
-            else if (_velocity.Length != parameters.Length)
-            {
-                throw new ArgumentException(
-                    $"This SGD instance holds a velocity for {_velocity.Length} parameters but was given {parameters.Length}; use one optimizer per parameter buffer.",
-                    nameof(parameters));
-            }
-
-            StepMomentum(parameters, gradient, _velocity, lr, (float)Momentum, Nesterov);
+            throw new ModelGenException($"SGD has counted {Iterations} updates, the most it can count; start a fresh optimizer.");
         }
 
+        PrepareVelocity(parameters.Length);
+        Update<Store>(parameters, gradient);
         Iterations++;
     }
 
-    private static void StepPlain(Span<float> parameters, ReadOnlySpan<float> gradient, float lr)
+    internal override bool StepStaysFinite(Span<float> parameters, ReadOnlySpan<float> gradient)
     {
-        int i = 0;
-        if (Vector.IsHardwareAccelerated)
-        {
-            var pw = MemoryMarshal.Cast<float, Vector<float>>(parameters);
-            var gw = MemoryMarshal.Cast<float, Vector<float>>(gradient);
-            var vlr = new Vector<float>(lr);
-            for (int k = 0; k < pw.Length; k++)
-            {
-                pw[k] -= gw[k] * vlr;
-            }
+        if (Iterations >= MaxIterations) return false;
+        var created = Momentum != 0 && _velocity is null;
+        PrepareVelocity(parameters.Length);
+        var finite = Update<DryRun>(parameters, gradient);
+        if (created) _velocity = null; // the state stays as it was before the dry run
+        return finite;
+    }
 
-            i = pw.Length * Vector<float>.Count;
+    private void PrepareVelocity(int length)
+    {
+        if (Momentum == 0) return;
+        if (_velocity is null)
+        {
+            _velocity = new float[length];
         }
-
-        for (; i < parameters.Length; i++)
+        else if (_velocity.Length != length)
         {
-            parameters[i] -= gradient[i] * lr;
+            throw new ArgumentException(
+                $"This SGD instance holds a velocity for {_velocity.Length} parameters but was given {length}; use one optimizer per parameter buffer.",
+                "parameters");
         }
     }
 
-    private static void StepMomentum(Span<float> parameters, ReadOnlySpan<float> gradient, Span<float> velocity, float lr, float momentum, bool nesterov)
+    /// <summary>The update, stored or only computed to see whether every new value is finite: one body for both.</summary>
+    private bool Update<TMode>(Span<float> parameters, ReadOnlySpan<float> gradient)
+        where TMode : struct, IUpdateMode
     {
         // Keras: m = -g·lr + m·momentum; w += m (or, Nesterov, w += -g·lr + m·momentum). Vector and tail use the same
         // operations in the same order, so results do not depend on the vector width.
+        float lr = (float)LearningRate, momentum = (float)Momentum;
+        var plain = Momentum == 0;
+        var nesterov = Nesterov;
+        Span<float> velocity = plain ? default : _velocity;
+        var finite = true;
         int i = 0;
         if (Vector.IsHardwareAccelerated)
         {
@@ -107,12 +103,30 @@ public sealed class Sgd : Optimizer
             var vw = MemoryMarshal.Cast<float, Vector<float>>(velocity);
             var vlr = new Vector<float>(lr);
             var vmom = new Vector<float>(momentum);
+            var max = new Vector<float>(float.MaxValue);
             for (int k = 0; k < pw.Length; k++)
             {
                 var step = gw[k] * vlr;
-                var vk = vw[k] * vmom - step;
-                vw[k] = vk;
-                pw[k] += nesterov ? vk * vmom - step : vk;
+                Vector<float> vk = default, pk;
+                if (plain)
+                {
+                    pk = pw[k] - step;
+                }
+                else
+                {
+                    vk = vw[k] * vmom - step;
+                    pk = pw[k] + (nesterov ? vk * vmom - step : vk);
+                }
+
+                if (TMode.Stores)
+                {
+                    if (!plain) vw[k] = vk;
+                    pw[k] = pk;
+                }
+                else if (!Vector.LessThanOrEqualAll(Vector.Abs(pk), max) || !Vector.LessThanOrEqualAll(Vector.Abs(vk), max))
+                {
+                    finite = false;
+                }
             }
 
             i = pw.Length * Vector<float>.Count;
@@ -121,10 +135,29 @@ public sealed class Sgd : Optimizer
         for (; i < parameters.Length; i++)
         {
             float step = gradient[i] * lr;
-            float vi = velocity[i] * momentum - step;
-            velocity[i] = vi;
-            parameters[i] += nesterov ? vi * momentum - step : vi;
+            float vi = 0, pi;
+            if (plain)
+            {
+                pi = parameters[i] - step;
+            }
+            else
+            {
+                vi = velocity[i] * momentum - step;
+                pi = parameters[i] + (nesterov ? vi * momentum - step : vi);
+            }
+
+            if (TMode.Stores)
+            {
+                if (!plain) velocity[i] = vi;
+                parameters[i] = pi;
+            }
+            else if (!float.IsFinite(pi) || !float.IsFinite(vi))
+            {
+                finite = false;
+            }
         }
+
+        return finite;
     }
 
     /// <inheritdoc/>
@@ -151,9 +184,10 @@ public sealed class Sgd : Optimizer
                 $"Cannot restore an optimizer state of kind '{state.Kind}' into SGD; create the optimizer that matches the state (kind '{state.Kind}') or start a fresh SGD.");
         }
 
-        if (state.Iterations < 0)
+        if (state.Iterations is < 0 or > MaxIterations)
         {
-            throw new ModelGenException($"The SGD state has a negative iteration count ({state.Iterations}); the state is corrupt, start a fresh optimizer.");
+            throw new ModelGenException(
+                $"The SGD state has an impossible iteration count ({state.Iterations}; it is 0 to 2^53); the state is corrupt, start a fresh optimizer.");
         }
 
         double lr = LearningRate, momentum = Momentum;
@@ -202,6 +236,11 @@ public sealed class Sgd : Optimizer
             }
         }
 
+        if (slots.Length == 1 && FirstInvalid(slots[0], nonNegative: false) is var bad and >= 0)
+        {
+            throw new ModelGenException($"The SGD state's velocity holds {slots[0][bad]} at {bad}; it must be finite, so the state is corrupt: start a fresh optimizer.");
+        }
+
         LearningRate = lr;
         Momentum = momentum;
         Nesterov = nesterov;
@@ -211,9 +250,9 @@ public sealed class Sgd : Optimizer
 
     private static void Validate(double lr, double momentum, Func<string, string, Exception> error)
     {
-        if (!double.IsFinite(lr) || lr < 0)
+        if (!IsFiniteFloat(lr) || lr < 0)
         {
-            throw error($"learning_rate must be a finite number ≥ 0, but is {lr}.", "learningRate");
+            throw error($"learning_rate must be a finite number ≥ 0 (also as a float, at most {float.MaxValue:G4}), but is {lr}.", "learningRate");
         }
 
         if (!(momentum >= 0 && momentum <= 1))

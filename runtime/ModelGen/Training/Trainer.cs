@@ -16,6 +16,8 @@ public static class Trainer
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs is {options.Epochs}; it must be at least 0.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize is {options.BatchSize}; it must be at least 1.");
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
+        var threads = ThreadCount(options.Threads, nameof(options));
+        ValidateParameters(network);
         Validate(network, train, "training data");
         if (options.Validation is { } validation) Validate(network, validation, "validation data");
 
@@ -25,13 +27,14 @@ public static class Trainer
         var progress = options.Progress ?? ProgressReporter.ForConsole();
         var seed = options.Seed ?? SeededRandom.NewSeed();
         var batch = options.BatchSize;
-        var steps = (train.Count + batch - 1) / batch;
+        var steps = (int)((train.Count + (long)batch - 1) / batch); // long: a batch size near int.MaxValue would overflow
         var gradient = new float[network.Description.ParameterCount];
         var order = new int[train.Count];
         var epochsBefore = history.Epochs;
         var totalEpochs = epochsBefore + options.Epochs;
 
-        using var engine = new BatchEngine(network, options.Threads ?? Environment.ProcessorCount);
+        using var engine = new BatchEngine(network, threads);
+        var gate = ModelStore.Gate(network); // Save from another thread copies the model between two steps
         for (var e = 0; e < options.Epochs; e++)
         {
             var epoch = epochsBefore + e + 1;
@@ -45,8 +48,11 @@ public static class Trainer
                 options.CancellationToken.ThrowIfCancellationRequested();
                 var start = step * batch;
                 var count = Math.Min(batch, train.Count - start);
-                var (batchLoss, batchCorrect) = engine.Step(train, order, start, count, gradient, optimizer, network.Parameters);
+                (double LossSum, int Correct, string? Refused) result;
+                lock (gate) result = engine.Step(train, order, start, count, gradient, optimizer, network.Parameters);
+                var (batchLoss, batchCorrect, refused) = result;
                 if (!double.IsFinite(batchLoss)) throw new TrainingDivergedException(epoch, step + 1, batchLoss / count);
+                if (refused is not null) throw new TrainingDivergedException(epoch, step + 1, refused);
                 lossSum += batchLoss;
                 correct += batchCorrect;
                 var seen = start + count;
@@ -65,7 +71,7 @@ public static class Trainer
             var trainLoss = lossSum / train.Count;
             var trainAccuracy = (double)correct / train.Count;
             progress.EndEpoch(clock.Elapsed, trainLoss, trainAccuracy, valLoss, valAccuracy);
-            history.AddEpoch(trainLoss, trainAccuracy, valLoss, valAccuracy, clock.Elapsed.TotalSeconds);
+            lock (gate) history.AddEpoch(trainLoss, trainAccuracy, valLoss, valAccuracy, clock.Elapsed.TotalSeconds);
         }
 
         return history;
@@ -74,8 +80,10 @@ public static class Trainer
     /// <summary>Mean loss and accuracy over <paramref name="data"/> (Keras's <c>evaluate</c>).</summary>
     public static EvaluationResult Evaluate(INetwork network, Dataset data, int? threads = null)
     {
+        var count = ThreadCount(threads, nameof(threads));
+        ValidateParameters(network);
         Validate(network, data, "evaluation data");
-        using var engine = new BatchEngine(network, threads ?? Environment.ProcessorCount);
+        using var engine = new BatchEngine(network, count);
         return engine.Evaluate(data);
     }
 
@@ -92,11 +100,13 @@ public static class Trainer
         }
 
         if (batch.Count == 0) throw new ArgumentException("The batch is empty.", nameof(batch));
+        var count = ThreadCount(threads, nameof(threads));
+        ValidateParameters(network);
         Validate(network, batch, "batch");
         var order = new int[batch.Count];
         for (var i = 0; i < order.Length; i++) order[i] = i;
         var mean = new float[parameterCount];
-        using var engine = new BatchEngine(network, threads ?? Environment.ProcessorCount);
+        using var engine = new BatchEngine(network, count);
         var (loss, _) = engine.Gradient(batch, order, 0, batch.Count, mean);
         mean.CopyTo(gradient);
         return (float)(loss / batch.Count);
@@ -107,6 +117,33 @@ public static class Trainer
     {
         for (var i = 0; i < order.Length; i++) order[i] = i;
         new SeededRandom(((long)seed << 20) ^ epoch).Shuffle(order);
+    }
+
+    /// <summary>The most threads a training or evaluation run takes: each has its own workspace, and more never helps.</summary>
+    public const int MaxThreads = 256;
+
+    /// <summary>The thread count to run with: <paramref name="threads"/>, or all cores; refused outside 1..<see cref="MaxThreads"/>.</summary>
+    internal static int ThreadCount(int? threads, string parameter)
+    {
+        if (threads is { } n && (n < 1 || n > MaxThreads))
+        {
+            throw new ArgumentOutOfRangeException(parameter, n, $"Threads is {n}; it must be 1 to {MaxThreads} (this machine has {Environment.ProcessorCount} cores).");
+        }
+
+        return Math.Min(threads ?? Environment.ProcessorCount, MaxThreads);
+    }
+
+    /// <summary>Refuses a network whose weights are not all finite: it would train, evaluate and predict nothing but NaN.</summary>
+    internal static void ValidateParameters(INetwork network)
+    {
+        var bad = FirstNonFinite(network.Parameters);
+        if (bad >= 0)
+        {
+            var d = network.Description;
+            throw new ModelInputException(
+                $"{d.Name}'s weights are not finite: parameter {NetworkDescription.NameOf(d, bad)} is {network.Parameters[bad]}. " +
+                "Load a model file that was saved intact, or create the model afresh and train it.");
+        }
     }
 
     /// <summary>Checks sample length, labels and finiteness once, before any work, so errors name the sample at fault.</summary>

@@ -140,28 +140,28 @@ public sealed class TrainingHistory
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string full = Path.GetFullPath(path);
-        string temp = full + "." + Guid.NewGuid().ToString("N") + ".tmp";
         try
         {
-            File.WriteAllText(temp, ToJson(), new UTF8Encoding(false));
-            File.Move(temp, full, overwrite: true);
+            AtomicFile.WriteAllText(full, ToJson());
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
-            TryDelete(temp);
-            throw new ModelGenException($"Cannot write the training history to '{full}': {e.Message} Check that the folder exists and is writable.", e);
+            throw new ModelGenException($"Cannot write the training history to '{full}': {e.Message} Check that the folder exists and is writable (and has free space).", e);
         }
     }
 
+    /// <summary>The largest history file <see cref="Load"/> reads: 64 MiB, far more than any real history (about 200 bytes per epoch).</summary>
+    internal const long MaxFileBytes = 64L << 20;
+
     /// <summary>Reads a history saved by <see cref="Save"/>.</summary>
-    /// <exception cref="ModelGenException">The file cannot be read or does not hold a training history.</exception>
+    /// <exception cref="ModelGenException">The file cannot be read, is not a regular file or too large, or does not hold a training history.</exception>
     public static TrainingHistory Load(string path)
     {
         ArgumentException.ThrowIfNullOrEmpty(path);
         string text;
         try
         {
-            text = File.ReadAllText(path);
+            text = RegularFile.ReadAllText(path, MaxFileBytes);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
         {
@@ -169,18 +169,6 @@ public sealed class TrainingHistory
         }
 
         return FromJson(text);
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            // The original error is the one worth reporting.
-        }
     }
 
     private static void WriteList(Utf8JsonWriter writer, string name, List<double> values)
