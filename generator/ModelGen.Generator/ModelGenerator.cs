@@ -2,6 +2,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using ModelGen.Generator.Emit;
 using ModelGen.Generator.Parsing;
+using ModelGen.Generator.Planning;
 
 namespace ModelGen.Generator;
 
@@ -44,7 +45,6 @@ public sealed class ModelGenerator : IIncrementalGenerator
         {
             spc.AddSource(GeneratedCode.HintName(plan, "Model"), ModelSurfaceEmitter.Emit(plan));
             spc.AddSource(GeneratedCode.HintName(plan, "Cpu"), CpuEmitter.Emit(plan));
-            spc.AddSource(GeneratedCode.HintName(plan, "Gpu"), GpuEmitter.Emit(plan));
         });
 
         // A model whose layers have errors still gets its public members (throwing), so that only the MG error shows.

@@ -1,5 +1,4 @@
 using ModelGen;
-using ModelGen.Gpu;
 
 namespace LeNet5Sample;
 
@@ -52,7 +51,7 @@ internal static class TrainingDevices
     }
 
     /// <summary>The name of the first CUDA device, or null when there is none.</summary>
-    private static string? FindGpu() => GpuTrainer.FindCudaDevice();
+    private static string? FindGpu() => null;
 
     private sealed class CpuBackend(string description) : ITrainingBackend
     {
@@ -67,10 +66,7 @@ internal static class TrainingDevices
 
         public TrainingHistory Fit(LeNet5 model, Dataset train, FitOptions options)
         {
-            // The data set and every buffer stay on the device for the whole run; parameters, Adam moments and the
-            // history come back to the model at the end, so saving and resuming work as after CPU training.
-            using var session = new GpuSession(model, DeviceKind.Gpu);
-            return session.Fit(train, options);
+            throw new SampleException($"--device gpu: {deviceName} cannot be used by this build.", Program.ExitUsage);
         }
     }
 }

@@ -69,9 +69,10 @@ public class GeneratedNamesTests
 
         Assert.True(generatedModels > 50, $"only {generatedModels} models generated");
         Assert.Contains("ParameterCount", direct);
-        Assert.Contains("GpuKernels", direct);
-        Assert.Contains("Conv2D_1_Forward", direct);
-        Assert.Contains("AdamStep", nested);
+        Assert.Contains("CpuPasses", direct);
+        Assert.Contains("Conv2D_1_Kernel", direct);
+        Assert.Contains("Backward", nested);
+        Assert.Contains("conv2d_1_grad_out", nested);
 
         var missing = direct.Where(n => !GeneratedNames.IsMemberName(n))
             .Concat(nested.Where(n => !GeneratedNames.IsReservedForModelName(n)))

@@ -4,6 +4,7 @@ using Microsoft.CodeAnalysis;
 using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.Text;
 using ModelGen.Generator.Model;
+using ModelGen.Generator.Planning;
 
 namespace ModelGen.Generator.Tests;
 

@@ -70,16 +70,14 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
     /// <summary>Forward and backward on random data: outputs and loss must be finite.</summary>
     private static void RunOnce(Type type)
     {
-        var network = (INetwork)Activator.CreateInstance(type, [(int?)7])!;
+        var network = (ModelGen.CompilerServices.IGeneratedNetwork)Activator.CreateInstance(type, [(int?)7])!;
         var d = network.Description;
         var random = new Random(1);
-        var input = Enumerable.Range(0, d.InputLength).Select(_ => (float)random.NextDouble()).ToArray();
-        var workspace = new float[d.WorkspaceLength];
-        var output = new float[d.OutputLength];
-        var gradient = new float[d.ParameterCount];
-        network.Forward(input, workspace, output);
+        var inputs = Enumerable.Range(0, 3 * d.InputLength).Select(_ => (float)random.NextDouble()).ToArray();
+        var output = ModelGen.CompilerServices.GeneratedModel.PredictBatch(network, inputs);
         Assert.All(output, v => Assert.True(float.IsFinite(v), $"{type.Name}: non-finite output"));
-        var loss = network.ForwardBackward(input, d.OutputLength - 1, workspace, output, gradient);
+        var gradient = new float[d.ParameterCount];
+        var loss = Trainer.ComputeGradients(network, new Dataset(inputs, [0, d.OutputLength - 1, 0], d.InputLength), gradient, threads: 2);
         Assert.True(float.IsFinite(loss), $"{type.Name}: loss {loss}");
         Assert.All(gradient, v => Assert.True(float.IsFinite(v), $"{type.Name}: non-finite gradient"));
         Assert.Equal(type.GetField("ParameterCount")!.GetValue(null), d.ParameterCount);

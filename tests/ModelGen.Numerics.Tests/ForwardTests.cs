@@ -11,54 +11,90 @@ public class ForwardTests
 
     [Theory]
     [MemberData(nameof(AllModels))]
-    public void Forward_RandomWeightsAndInputs_MatchesReference(string model)
+    public void Forward_RandomWeightsAndInputs_LogitsMatchReference(string model)
     {
         var c = Catalog.Get(model);
         var network = c.Create(1);
-        var d = network.Description;
         var p = RandomizeParameters(network, c.Reference, seed: 101);
         var random = new Random(202);
 
-        // Stale values in the workspace must not leak into results: start from NaN and reuse the buffers.
-        var workspace = new float[d.WorkspaceLength];
-        Array.Fill(workspace, float.NaN);
-        var output = new float[d.OutputLength];
-        for (var s = 0; s < 3; s++)
+        // A workspace laid out for more samples than the pass runs, starting as NaN and reused: nothing stale may leak in.
+        using var passes = new Passes(network, capacity: 5);
+        for (var pass = 0; pass < 2; pass++)
         {
-            var (input, label) = RandomSample(c.Reference, random);
-            var (expected, _) = c.Reference.Run(p, input);
-            Array.Fill(output, float.NaN);
-            network.Forward(input, workspace, output);
-            AssertForwardClose(output, expected, $"{model} Forward, sample {s}");
+            var samples = Enumerable.Range(0, 3).Select(_ => RandomSample(c.Reference, random).Input).ToArray();
+            var logits = passes.Forward(samples);
+            for (var s = 0; s < samples.Length; s++)
+            {
+                AssertForwardClose(logits[s], c.Reference.Run(p, samples[s]).Logits, $"{model} logits, pass {pass}, sample {s}");
+            }
         }
     }
 
     [Theory]
     [MemberData(nameof(AllModels))]
-    public void ForwardLossAndForwardBackward_RandomWeightsAndInputs_LossAndOutputMatchReference(string model)
+    public void PredictAndPredictBatch_RandomWeightsAndInputs_OutputsMatchReference(string model)
     {
         var c = Catalog.Get(model);
         var network = c.Create(1);
-        var d = network.Description;
         var p = RandomizeParameters(network, c.Reference, seed: 303);
         var random = new Random(404);
-        var workspace = new float[d.WorkspaceLength];
-        Array.Fill(workspace, float.NaN);
-        var output = new float[d.OutputLength];
-        var gradient = new float[d.ParameterCount];
-        for (var s = 0; s < 3; s++)
+        var samples = Enumerable.Range(0, 7).Select(_ => RandomSample(c.Reference, random).Input).ToArray();
+        var batch = network.Description.OutputLength;
+
+        var outputs = Inference.PredictBatch(network, samples.SelectMany(s => s).ToArray());
+        for (var s = 0; s < samples.Length; s++)
         {
-            var (input, label) = RandomSample(c.Reference, random);
-            var (expected, _) = c.Reference.Run(p, input);
-            var loss = c.Reference.Loss(p, Array.ConvertAll(input, v => (double)v), label);
+            var expected = c.Reference.Run(p, samples[s]).Output;
+            AssertForwardClose(Inference.Predict(network, samples[s]), expected, $"{model} Predict, sample {s}");
+            AssertForwardClose(outputs.AsSpan(s * batch, batch), expected, $"{model} PredictBatch, sample {s}");
+        }
+    }
 
-            Array.Fill(output, float.NaN);
-            AssertScalarClose(network.ForwardLoss(input, label, workspace, output), loss, $"{model} ForwardLoss, sample {s}");
-            AssertForwardClose(output, expected, $"{model} ForwardLoss output, sample {s}");
+    [Theory]
+    [MemberData(nameof(AllModels))]
+    public void Evaluate_RandomWeightsAndInputs_LossAndAccuracyMatchReference(string model)
+    {
+        var c = Catalog.Get(model);
+        var network = c.Create(1);
+        var p = RandomizeParameters(network, c.Reference, seed: 505);
+        var random = new Random(606);
+        var samples = Enumerable.Range(0, 9).Select(_ => RandomSample(c.Reference, random)).ToArray();
+        var data = new Dataset(samples.SelectMany(s => s.Input).ToArray(), samples.Select(s => s.Label).ToArray(), samples[0].Input.Length);
 
-            Array.Fill(output, float.NaN);
-            AssertScalarClose(network.ForwardBackward(input, label, workspace, output, gradient), loss, $"{model} ForwardBackward loss, sample {s}");
-            AssertForwardClose(output, expected, $"{model} ForwardBackward output, sample {s}");
+        var result = Trainer.Evaluate(network, data, threads: 2);
+
+        var doubles = samples.Select(s => (ToDouble(s.Input), s.Label)).ToArray();
+        AssertScalarClose(result.Loss, c.Reference.Loss(p, doubles) / samples.Length, $"{model} Evaluate loss");
+        var hits = samples.Count(s =>
+        {
+            var logits = c.Reference.Run(p, s.Input).Logits;
+            return Array.IndexOf(logits, logits.Max()) == s.Label;
+        });
+        Assert.Equal((double)hits / samples.Length, result.Accuracy);
+    }
+
+    [Theory]
+    [MemberData(nameof(AllModels))]
+    public void Forward_SampleAloneOrInABatchOnAnyThreadCount_BitIdentical(string model)
+    {
+        // Each output is one multiply-add chain in a fixed order, whatever the batch, the sample's place in it and the
+        // threads: so the same sample gives the same bits everywhere (and a model evaluated in batches predicts like it).
+        var c = Catalog.Get(model);
+        var network = c.Create(1);
+        RandomizeParameters(network, c.Reference, seed: 707);
+        var random = new Random(808);
+        var samples = Enumerable.Range(0, 29).Select(_ => RandomSample(c.Reference, random).Input).ToArray();
+
+        using var one = new Passes(network, capacity: 29, threads: 1);
+        using var three = new Passes(network, capacity: 29, threads: 3);
+        var alone = samples.Select(s => one.Forward([s])[0]).ToArray();
+        var batched = one.Forward(samples);
+        var threaded = three.Forward(samples);
+        for (var s = 0; s < samples.Length; s++)
+        {
+            Assert.Equal(alone[s], batched[s]);
+            Assert.Equal(alone[s], threaded[s]);
         }
     }
 
@@ -70,8 +106,7 @@ public class ForwardTests
         var c = Catalog.Get(nameof(LeNet5));
         var network = c.Create(5);
         var (input, _) = RandomSample(c.Reference, new Random(6));
-        var output = new float[LeNet5.OutputLength];
-        network.Forward(input, new float[LeNet5.WorkspaceLength], output);
+        var output = Inference.Predict(network, input);
         Assert.All(output, v => Assert.InRange(v, 0f, 1f));
         Assert.Equal(1.0, output.Sum(v => (double)v), 5);
     }
@@ -93,8 +128,7 @@ public class ForwardTests
         FlattenProbe.ModelDescription.GetView("dense/bias").Of(network.Parameters).Clear();
         var image = new float[FlattenProbe.InputLength];
         image[(y * W + x) * C + channel] = 1f;
-        var output = new float[1];
-        network.Forward(image, new float[FlattenProbe.WorkspaceLength], output);
+        var output = Inference.Predict(network, image);
         Assert.Equal((y * W + x) * C + channel + 1, output[0]);
     }
 

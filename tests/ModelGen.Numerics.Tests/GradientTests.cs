@@ -14,59 +14,46 @@ public class GradientTests
 
     [Theory]
     [MemberData(nameof(TrainableModels))]
-    public void ForwardBackward_AccumulatedOverSamples_MatchesFiniteDifferences(string model)
+    public void ComputeGradients_Batch_MatchesFiniteDifferencesOfTheMeanLoss(string model)
     {
         var c = Catalog.Get(model);
         var network = c.Create(1);
-        var d = network.Description;
         var indices = CheckedIndices(c.Reference, seed: 9);
         var samples = c.Reference.ParameterCount > Catalog.FullCheckLimit ? 1 : 3;
         var point = SmoothPoint(network, c.Reference, seed: 17, samples, indices);
+        var data = new Dataset(point.Samples.SelectMany(s => s.Input).ToArray(), point.Samples.Select(s => s.Label).ToArray(), point.Samples[0].Input.Length);
 
-        // ForwardBackward adds each sample's gradient (not divided by anything) to the buffer: after all samples it holds
-        // the gradient of the summed loss. Stale workspace contents must not matter.
-        var workspace = new float[d.WorkspaceLength];
-        Array.Fill(workspace, float.NaN);
-        var output = new float[d.OutputLength];
-        var gradient = new float[d.ParameterCount];
-        foreach (var (input, label) in point.Samples)
-        {
-            network.ForwardBackward(input, label, workspace, output, gradient);
-        }
+        var gradient = new float[network.Description.ParameterCount];
+        Trainer.ComputeGradients(network, data, gradient, threads: 2);
 
-        AssertGradientClose(gradient, point.Gradient, c.Reference, indices, $"{model} (test point drawn after {point.Attempt} redraws)");
+        var mean = point.Gradient.Select(g => g / samples).ToArray();
+        AssertGradientClose(gradient, mean, c.Reference, indices, $"{model} (test point drawn after {point.Attempt} redraws)");
     }
 
     [Theory]
     [MemberData(nameof(TrainableModels))]
-    public void ForwardBackward_NonZeroGradientBuffer_AddsToIt(string model)
+    public void Backward_StaleBuffersAndThreadCounts_WriteEveryGradientValueTheSame(string model)
     {
+        // Backward writes every gradient value (the buffer starts as NaN) from the activations its own forward pass left,
+        // whatever an earlier pass left in the workspace, with the same bits on 1 and 3 threads.
         var c = Catalog.Get(model);
         var network = c.Create(1);
-        var d = network.Description;
         RandomizeParameters(network, c.Reference, seed: 5);
-        var (input, label) = RandomSample(c.Reference, new Random(6));
-        var workspace = new float[d.WorkspaceLength];
-        var output = new float[d.OutputLength];
+        var random = new Random(6);
+        float[][] Samples(int n) => Enumerable.Range(0, n).Select(_ => RandomSample(c.Reference, random).Input).ToArray();
+        float[][] Seeds(int n) => Enumerable.Range(0, n)
+            .Select(_ => Enumerable.Range(0, c.Reference.Output.Length).Select(_ => (float)(random.NextDouble() - 0.5)).ToArray()).ToArray();
+        var (earlier, earlierSeeds) = (Samples(6), Seeds(6));
+        var (inputs, seeds) = (Samples(4), Seeds(4));
 
-        var fresh = new float[d.ParameterCount];
-        network.ForwardBackward(input, label, workspace, output, fresh);
+        using var fresh = new Passes(network, capacity: 6);
+        var expected = fresh.Gradient(inputs, seeds);
+        Assert.All(expected, g => Assert.True(float.IsFinite(g)));
+        Assert.Contains(expected, g => g != 0);
 
-        var random = new Random(7);
-        var start = new float[d.ParameterCount];
-        for (var i = 0; i < start.Length; i++) start[i] = (float)(random.NextDouble() - 0.5);
-        var accumulated = (float[])start.Clone();
-        network.ForwardBackward(input, label, workspace, output, accumulated);
-
-        // start + fresh, up to rounding: a convolution adds one term per output pixel into the buffer, so the sum is
-        // rounded once per pixel (≲ 1e-5 relative for these sizes). Overwriting instead of adding would miss by |start|.
-        var scale = fresh.Max(Math.Abs);
-        for (var i = 0; i < start.Length; i++)
-        {
-            var expected = (double)start[i] + fresh[i];
-            Assert.True(Math.Abs(accumulated[i] - expected) <= 1e-5 * (Math.Abs(start[i]) + Math.Abs(fresh[i]) + scale),
-                $"{Describe(c.Reference, i)}: {accumulated[i]:R} != {start[i]:R} + {fresh[i]:R}");
-        }
+        using var reused = new Passes(network, capacity: 6, threads: 3);
+        reused.Gradient(earlier, earlierSeeds);
+        Assert.Equal(expected, reused.Gradient(inputs, seeds));
     }
 
     [Fact]

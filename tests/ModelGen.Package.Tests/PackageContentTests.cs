@@ -106,7 +106,7 @@ public class PackageContentTests(PackageUnderTest package)
         var group = Assert.Single(metadata.Element(Nuspec + "dependencies")!.Elements(Nuspec + "group"));
         Assert.Equal("net10.0", group.Attribute("targetFramework")!.Value);
         var dependencies = group.Elements(Nuspec + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
-        string[] runtime = ["ILGPU", "ILGPU.Algorithms", "MessagePack", "ScottPlot"];
+        string[] runtime = ["MessagePack", "ScottPlot"];
         Assert.Equal(runtime, dependencies.Keys.Order());
         foreach (var id in runtime) Assert.Equal(central[id], dependencies[id]);
     }

@@ -1,202 +1,230 @@
 using System.Collections.Generic;
+using System.Globalization;
 using System.Linq;
 using ModelGen.Generator.Model;
+using ModelGen.Generator.Planning;
 
 namespace ModelGen.Generator.Emit;
 
 /// <summary>
-/// Emits the CPU forward and backward passes: one straight-line block per layer, named after it
-/// (<c>Conv2D_1_Forward</c>), with every dimension a constant and small windows written out. Activations live in one
-/// preallocated workspace; parameters and gradients each in one buffer with the same layout.
+/// Emits the CPU passes of a plan (file <c>Name.Cpu.g.cs</c>): a nested <c>CpuPasses</c> class with one struct of
+/// literals per layer shape, the named buffers and parameter views of a pass, and <c>Forward</c>/<c>Backward</c> that
+/// run each layer over the whole batch on the runtime's kernels, one statement per layer and direction.
 /// </summary>
 internal static class CpuEmitter
 {
+    private const string Services = "global::ModelGen.CompilerServices";
     private const string Span = "global::System.Span<float>";
     private const string ReadOnlySpan = "global::System.ReadOnlySpan<float>";
-    private const string Ops = "global::ModelGen.Cpu.CpuKernels";
 
-    /// <summary>Kernel windows up to this side are written out row by row; larger ones loop.</summary>
-    private const int MaxUnrolledKernel = 7;
-
-    /// <summary>Pooling windows with up to this many cells are written out cell by cell.</summary>
-    private const int MaxUnrolledPoolCells = 16;
+    /// <summary>The nested class that holds the passes.</summary>
+    public const string PassesClass = "CpuPasses";
 
     public static string Emit(ModelPlan plan)
     {
         var w = new SourceWriter();
         GeneratedCode.Header(w, plan);
         w.Open($"partial class {plan.ClassName}");
-        EntryPoints(w, plan);
-        foreach (var layer in plan.Layers)
-        {
-            switch (layer.Kind)
-            {
-                case LayerKind.Conv2D:
-                    ConvForward(w, layer);
-                    ConvBackward(w, layer, NeedsInputGradient(plan, layer));
-                    break;
-                case LayerKind.MaxPool2D:
-                case LayerKind.AvgPool2D:
-                    PoolForward(w, layer);
-                    if (NeedsInputGradient(plan, layer)) PoolBackward(w, layer);
-                    break;
-                case LayerKind.Dense:
-                    DenseForward(w, layer);
-                    DenseBackward(w, layer, NeedsInputGradient(plan, layer));
-                    break;
-            }
-        }
-
+        w.Raw("/// <summary>");
+        w.Line($"/// The CPU passes of {SourceWriter.Xml(plan.ClassName)}, batch-major: each layer's forward and backward run over every sample");
+        w.Raw("/// of a pass at once, on ModelGen's runtime kernels compiled for the layer's shape (the structs below, whose literals the");
+        w.Raw("/// JIT folds into the kernels). Buffers are named after the Keras layers: conv2d_out is the output of conv2d,");
+        w.Raw("/// conv2d_grad_out its gradient; [N, ...] is the pass's sample count.");
+        w.Raw("/// </summary>");
+        w.OpenRaw($"private static class {PassesClass}");
+        foreach (var layer in plan.Layers) ShapeStruct(w, layer);
+        Layout(w, plan);
+        Buffers(w, plan);
+        Weights(w, plan, gradients: false);
+        if (plan.Trainable) Weights(w, plan, gradients: true);
+        Forward(w, plan);
+        Backward(w, plan);
+        w.Close();
         w.Close();
         GeneratedCode.Footer(w, plan);
         return w.ToString();
     }
 
-    /// <summary>A layer needs d(loss)/d(input) only when some layer before it has parameters.</summary>
-    private static bool NeedsInputGradient(ModelPlan plan, LayerPlan layer) =>
-        plan.Layers.Any(l => l.Position < layer.Position && l.HasParameters);
-
-    private static string Input(LayerPlan layer) =>
-        layer.InputOffset < 0 ? "input" : $"workspace.Slice({layer.InputOffset}, {layer.Input.Length})";
-
-    private static string Output(LayerPlan layer) =>
-        layer.OutputOffset < 0 ? "input" : $"workspace.Slice({layer.OutputOffset}, {layer.Output.Length})";
-
-    /// <summary>The scratch argument of a planar convolution (the workspace's shared convolution area), else nothing.</summary>
-    private static string Scratch(ModelPlan plan, LayerPlan layer) =>
-        layer.Planar ? $", workspace.Slice({plan.ConvScratchOffset}, {plan.ConvScratchLength})" : string.Empty;
-
-    private static string Describe(LayerPlan layer)
+    private static void ShapeStruct(SourceWriter w, LayerPlan layer)
     {
-        var text = $"{layer.DisplayName} ({layer.KerasName}): {layer.Input} -> {layer.Output}";
+        if (layer.IsView) return;
+        w.Raw("/// <summary>Shape of " + SourceWriter.Xml(GeneratedCode.Describe(layer)) + ".</summary>");
         switch (layer.Kind)
         {
             case LayerKind.Conv2D:
-                text += $", {layer.KernelSize}x{layer.KernelSize} kernel, stride {layer.Stride}, '{layer.Padding.ToString().ToLowerInvariant()}' padding";
-                if (layer.Padding == PaddingKind.Same) text += $" (top {layer.PadTop}, left {layer.PadLeft})";
+                w.Line($"private readonly struct {layer.ShapeType} : {Services}.IConvShape");
+                w.OpenBrace();
+                w.Line($"public static int InHeight => {layer.Input.Height};");
+                w.Line($"public static int InWidth => {layer.Input.Width};");
+                w.Line($"public static int InChannels => {layer.Input.Channels};");
+                w.Line($"public static int OutHeight => {layer.Output.Height};");
+                w.Line($"public static int OutWidth => {layer.Output.Width};");
+                w.Line($"public static int OutChannels => {layer.Output.Channels};");
+                w.Line($"public static int KernelSize => {layer.KernelSize};");
+                w.Line($"public static int Stride => {layer.Stride};");
+                w.Line($"public static int PadTop => {layer.PadTop};");
+                w.Line($"public static int PadLeft => {layer.PadLeft};");
                 break;
-            case LayerKind.MaxPool2D:
-            case LayerKind.AvgPool2D:
-                text += $", {layer.KernelSize}x{layer.KernelSize} window, stride {layer.Stride}";
+            case LayerKind.Dense:
+                w.Line($"private readonly struct {layer.ShapeType} : {Services}.IDenseShape");
+                w.OpenBrace();
+                w.Line($"public static int Inputs => {layer.Input.Length};");
+                w.Line($"public static int Units => {layer.Size};");
+                break;
+            default:
+                w.Line($"private readonly struct {layer.ShapeType} : {Services}.IPoolShape");
+                w.OpenBrace();
+                w.Line($"public static int InHeight => {layer.Input.Height};");
+                w.Line($"public static int InWidth => {layer.Input.Width};");
+                w.Line($"public static int Channels => {layer.Input.Channels};");
+                w.Line($"public static int OutHeight => {layer.Output.Height};");
+                w.Line($"public static int OutWidth => {layer.Output.Width};");
+                w.Line($"public static int PoolSize => {layer.KernelSize};");
+                w.Line($"public static int Stride => {layer.Stride};");
                 break;
         }
 
-        if (layer.Kind is LayerKind.Conv2D or LayerKind.Dense) text += ", " + GeneratedCode.Activation(layer.Activation);
-        return text;
+        w.Close();
+        w.Raw();
     }
 
-    private static void EntryPoints(SourceWriter w, ModelPlan plan)
+    private static string Kernels(LayerPlan layer) => layer.Kind switch
     {
-        var last = plan.Last;
-        var n = plan.Output.Length;
+        LayerKind.Conv2D => Services + ".Convolution",
+        LayerKind.Dense => Services + ".Dense",
+        _ => Services + ".Pooling",
+    };
 
-        w.Raw("/// <inheritdoc cref=\"global::ModelGen.INetwork.Forward\"/>");
-        w.Line($"public void Forward({ReadOnlySpan} input, {Span} workspace, {Span} output)");
+    private static void Layout(SourceWriter w, ModelPlan plan)
+    {
+        w.Line($"/// <summary>Floats per sample of the layer area: activations, then their gradients (see <see cref=\"Buffers\"/>).</summary>");
+        w.Line($"private const int LayerFloatsPerSample = {plan.BufferFloatsPerSample};");
+        w.Raw();
+        w.Raw("/// <summary>Floats of workspace a pass of <paramref name=\"capacity\"/> samples needs.</summary>");
+        w.Raw("public static long WorkspaceLength(int capacity) =>");
+        w.Indent();
+        w.Raw($"{Services}.WorkspaceLayout.PrefixLength(capacity, InputLength, OutputLength) + (long)LayerFloatsPerSample * capacity + ScratchLength(capacity);");
+        w.Outdent();
+        w.Raw();
+        var scratch = plan.Layers.Where(l => l.Kind is LayerKind.Conv2D or LayerKind.Dense)
+            .Select(l => $"{Kernels(l)}.ScratchLength<{l.ShapeType}>(capacity)").ToList();
+        w.Raw("/// <summary>Kernel scratch (zero-bordered images, transposed weights): one area the layers use one after the other.</summary>");
+        w.Raw("private static long ScratchLength(int capacity) =>");
+        w.Indent();
+        if (scratch.Count == 0) w.Raw("0;");
+        else w.Raw(scratch.Skip(1).Aggregate(scratch[0], (all, next) => $"global::System.Math.Max({all}, {next})") + ";");
+        w.Outdent();
+        w.Raw();
+    }
+
+    private static void Buffers(SourceWriter w, ModelPlan plan)
+    {
+        w.Raw("/// <summary>The buffers of one pass, each holding [capacity, ...] floats, sample after sample, channels last.</summary>");
+        w.Raw("private readonly ref struct Buffers");
         w.OpenBrace();
-        w.Line($"{Ops}.CheckForward(input.Length, workspace.Length, output.Length, InputLength, WorkspaceLength, OutputLength);");
-        w.Line($"RunForward(Parameters, input, workspace);");
-        if (plan.SoftmaxOutput) w.Line($"{Ops}.Softmax({Output(last)}, output);");
-        else w.Line($"{Output(last)}.CopyTo(output);");
-        w.Close();
+        var batchedInput = GeneratedCode.Batched(plan.Input);
+        var batchedOutput = GeneratedCode.Batched(plan.Output);
+        w.Raw($"/// <summary>The inputs, {batchedInput}.</summary>");
+        w.Line($"public readonly {Span} {ContractBuffers.Input};");
         w.Raw();
-
-        w.Raw("/// <inheritdoc cref=\"global::ModelGen.INetwork.ForwardLoss\"/>");
-        w.Line($"public float ForwardLoss({ReadOnlySpan} input, int label, {Span} workspace, {Span} output)");
-        w.OpenBrace();
-        w.Line($"{Ops}.CheckBackward(input.Length, label, workspace.Length, output.Length, ParameterCount, InputLength, WorkspaceLength, OutputLength, ParameterCount);");
-        w.Line($"RunForward(Parameters, input, workspace);");
-        w.Line($"{Span} scratch = workspace.Slice({plan.GradientScratchOffset}, {n});");
-        if (plan.SoftmaxOutput)
-        {
-            w.Line($"return {Ops}.SoftmaxCrossEntropy({Output(last)}, label, output, scratch);");
-        }
-        else
-        {
-            w.Line($"{Output(last)}.CopyTo(output);");
-            w.Line($"return {Ops}.LogitsCrossEntropy({Output(last)}, label, scratch);");
-        }
-
-        w.Close();
+        w.Raw($"/// <summary>The last layer's values before any softmax, {batchedOutput}.</summary>");
+        w.Line($"public readonly {Span} {ContractBuffers.Logits};");
         w.Raw();
-
-        w.Raw("/// <inheritdoc cref=\"global::ModelGen.INetwork.ForwardBackward\"/>");
-        w.Line($"public float ForwardBackward({ReadOnlySpan} input, int label, {Span} workspace, {Span} output, {Span} gradient)");
-        w.OpenBrace();
-        w.Line($"{Ops}.CheckBackward(input.Length, label, workspace.Length, output.Length, gradient.Length, InputLength, WorkspaceLength, OutputLength, ParameterCount);");
-        w.Line($"{ReadOnlySpan} parameters = Parameters;");
-        w.Raw("RunForward(parameters, input, workspace);");
-        w.Raw();
-        w.Raw("// Two gradient buffers, used in turn: each layer reads d(loss)/d(output) from one and writes d(loss)/d(input) to the other.");
-        w.Line($"{Span} gradientA = workspace.Slice({plan.GradientScratchOffset}, {plan.GradientScratchLength});");
-        w.Line($"{Span} gradientB = workspace.Slice({plan.GradientScratchOffset + plan.GradientScratchLength}, {plan.GradientScratchLength});");
-        w.Raw();
-        if (plan.SoftmaxOutput)
+        w.Raw($"/// <summary>d(loss)/d(logits), {batchedOutput}.</summary>");
+        w.Line($"public readonly {Span} {ContractBuffers.LogitsGradient};");
+        foreach (var b in plan.Buffers)
         {
-            w.Raw("// Softmax and sparse cross-entropy fused on the logits: loss = logsumexp(z) - z[label], dz = softmax(z) - onehot.");
-            w.Line($"float loss = {Ops}.SoftmaxCrossEntropy({Output(last)}, label, output, gradientA.Slice(0, {n}));");
-        }
-        else
-        {
-            w.Raw("// The last layer has no softmax: its outputs are taken as logits (Keras from_logits=True).");
-            w.Line($"{Output(last)}.CopyTo(output);");
-            w.Line($"float loss = {Ops}.LogitsCrossEntropy({Output(last)}, label, gradientA.Slice(0, {n}));");
-        }
-
-        var current = "gradientA";
-        var other = "gradientB";
-        foreach (var layer in plan.Layers.Reverse())
-        {
-            if (!plan.Layers.Any(l => l.Position <= layer.Position && l.HasParameters)) break; // nothing left to train
-            var needsDx = NeedsInputGradient(plan, layer);
-            var dy = $"{current}.Slice(0, {layer.Output.Length})";
-            var dx = $"{other}.Slice(0, {layer.Input.Length})";
             w.Raw();
-            w.Raw("// " + Describe(layer));
-            switch (layer.Kind)
-            {
-                case LayerKind.Flatten:
-                    w.Raw("// (a view of the same memory: the gradient passes through unchanged)");
-                    continue;
-                case LayerKind.Conv2D:
-                case LayerKind.Dense:
-                    w.Line($"{layer.MemberPrefix}_Backward({Input(layer)}, parameters.Slice({layer.KernelOffset}, {layer.KernelLength}), {Output(layer)}, {dy},");
-                    w.Indent();
-                    w.Line($"gradient.Slice({layer.KernelOffset}, {layer.KernelLength}), gradient.Slice({layer.BiasOffset}, {layer.BiasLength}){(needsDx ? ", " + dx : string.Empty)}{Scratch(plan, layer)});");
-                    w.Outdent();
-                    break;
-                default:
-                    w.Line($"{layer.MemberPrefix}_Backward({Input(layer)}, {dy}, {dx});");
-                    break;
-            }
-
-            (current, other) = (other, current);
+            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}, {GeneratedCode.Batched(b.Shape)}.</summary>");
+            w.Line($"public readonly {Span} {b.Identifier};");
         }
 
         w.Raw();
-        w.Raw("return loss;");
+        w.Raw("/// <summary>Kernel scratch.</summary>");
+        w.Line($"public readonly {Span} scratch;");
+        w.Raw();
+        w.Line($"public Buffers({Span} workspace, int capacity)");
+        w.OpenBrace();
+        w.Line($"{ContractBuffers.Input} = {Services}.WorkspaceLayout.Input(workspace, capacity, InputLength, OutputLength);");
+        w.Line($"{ContractBuffers.Logits} = {Services}.WorkspaceLayout.Logits(workspace, capacity, InputLength, OutputLength);");
+        w.Line($"{ContractBuffers.LogitsGradient} = {Services}.WorkspaceLayout.LogitsGradient(workspace, capacity, InputLength, OutputLength);");
+        w.Line($"var layers = {Services}.WorkspaceLayout.Layers(workspace, capacity, InputLength, OutputLength);");
+        foreach (var b in plan.Buffers)
+        {
+            w.Line($"{b.Identifier} = layers.Slice({b.OffsetPerSample} * capacity, {b.PerSample} * capacity);");
+        }
+
+        w.Line($"scratch = layers.Slice(LayerFloatsPerSample * capacity);");
+        w.Close();
         w.Close();
         w.Raw();
+    }
 
-        w.Raw("/// <summary>The forward pass: every layer's output lands in its slice of the workspace.</summary>");
-        w.Line($"private static void RunForward({ReadOnlySpan} parameters, {ReadOnlySpan} input, {Span} workspace)");
+    private static void Weights(SourceWriter w, ModelPlan plan, bool gradients)
+    {
+        var type = gradients ? "WeightGradients" : "Weights";
+        var span = gradients ? Span : ReadOnlySpan;
+        w.Raw(gradients
+            ? "/// <summary>The parameter gradients: slices of the gradient buffer at the parameters' offsets.</summary>"
+            : "/// <summary>The parameter tensors, in Keras layouts: slices of the parameter buffer.</summary>");
+        w.Raw($"private readonly ref struct {type}");
         w.OpenBrace();
-        var first = true;
+        var tensors = plan.Parameters.ToList();
+        foreach (var t in tensors)
+        {
+            var name = gradients ? t.GradientIdentifier : t.Identifier;
+            w.Line($"/// <summary>{(gradients ? "d(loss)/d(" + t.KerasName + ")" : t.KerasName)}, [{string.Join(", ", t.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)))}].</summary>");
+            w.Line($"public readonly {span} {name};");
+            w.Raw();
+        }
+
+        w.Line($"public {type}({span} all)");
+        w.OpenBrace();
+        foreach (var t in tensors) w.Line($"{(gradients ? t.GradientIdentifier : t.Identifier)} = all.Slice({t.Offset}, {t.Length});");
+        w.Close();
+        w.Close();
+        w.Raw();
+    }
+
+    private static string Activation(ActivationKind activation) => activation switch
+    {
+        ActivationKind.Tanh => Services + ".Activations.Tanh",
+        ActivationKind.Relu => Services + ".Activations.Relu",
+        ActivationKind.Sigmoid => Services + ".Activations.Sigmoid",
+        _ => Services + ".Activations.Linear",
+    };
+
+    private static void Forward(SourceWriter w, ModelPlan plan)
+    {
+        w.Raw("/// <summary>Every layer forward, input to logits; activations stay in the workspace for <see cref=\"Backward\"/>.</summary>");
+        w.Line($"public static void Forward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace)");
+        w.OpenBrace();
+        w.Raw("var b = new Buffers(workspace, pass.Capacity);");
+        if (plan.Trainable) w.Raw("var p = new Weights(parameters);");
         foreach (var layer in plan.Layers)
         {
-            if (!first) w.Raw();
-            first = false;
-            w.Raw("// " + Describe(layer));
+            w.Raw();
+            w.Raw("// " + GeneratedCode.Describe(layer, batched: true));
+            var x = "b." + layer.InputBuffer;
+            var y = "b." + layer.OutputBuffer;
             switch (layer.Kind)
             {
-                case LayerKind.Flatten:
-                    w.Raw("// (channels-last order is already flat: the next layer reads the same memory)");
-                    break;
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    w.Line($"{layer.MemberPrefix}_Forward({Input(layer)}, parameters.Slice({layer.KernelOffset}, {layer.KernelLength}), parameters.Slice({layer.BiasOffset}, {layer.BiasLength}), {Output(layer)}{Scratch(plan, layer)});");
+                    if (layer.Activation == ActivationKind.Softmax) w.Raw("// (softmax is applied with the loss in training, and by Predict)");
+                    w.Line($"{Kernels(layer)}.Forward<{layer.ShapeType}, {Activation(layer.Activation)}>(pass, {x}, p.{layer.Kernel!.Identifier}, p.{layer.Bias!.Identifier}, {y}, b.scratch);");
                     break;
-                default:
-                    w.Line($"{layer.MemberPrefix}_Forward({Input(layer)}, {Output(layer)});");
+                case LayerKind.MaxPool2D:
+                    w.Line($"{Kernels(layer)}.MaxForward<{layer.ShapeType}>(pass, {x}, {y});");
+                    break;
+                case LayerKind.AvgPool2D:
+                    w.Line($"{Kernels(layer)}.AverageForward<{layer.ShapeType}>(pass, {x}, {y});");
+                    break;
+                case LayerKind.Flatten when layer.OutputBuffer == layer.InputBuffer:
+                    w.Line($"// (channels last is already flat: the next layer reads {layer.InputBuffer})");
+                    break;
+                case LayerKind.Flatten:
+                    w.Line($"{x}.Slice(0, pass.Count * {layer.Input.Length}).CopyTo({y});");
                     break;
             }
         }
@@ -205,357 +233,70 @@ internal static class CpuEmitter
         w.Raw();
     }
 
-    private static void Activate(SourceWriter w, LayerPlan layer, string target)
+    private static void Backward(SourceWriter w, ModelPlan plan)
     {
-        switch (layer.Activation)
-        {
-            case ActivationKind.Tanh: w.Line($"{Ops}.Tanh({target});"); break;
-            case ActivationKind.Relu: w.Line($"{Ops}.Relu({target});"); break;
-            case ActivationKind.Sigmoid: w.Line($"{Ops}.Sigmoid({target});"); break;
-            case ActivationKind.Softmax: w.Raw("// softmax is applied with the loss (training) or by Forward (inference)"); break;
-        }
-    }
-
-    private static void ActivateBackward(SourceWriter w, LayerPlan layer)
-    {
-        switch (layer.Activation)
-        {
-            case ActivationKind.Tanh: w.Line($"{Ops}.TanhBackward(y, dy); // dy *= 1 - y^2"); break;
-            case ActivationKind.Relu: w.Line($"{Ops}.ReluBackward(y, dy); // dy *= y > 0"); break;
-            case ActivationKind.Sigmoid: w.Line($"{Ops}.SigmoidBackward(y, dy); // dy *= y (1 - y)"); break;
-            case ActivationKind.Softmax: w.Raw("// dy already holds d(loss)/d(logits) from the fused softmax cross-entropy"); break;
-            default: w.Raw("// no activation: dy is already d(loss)/d(pre-activation)"); break;
-        }
-    }
-
-    private static void ConvConstants(SourceWriter w, LayerPlan layer)
-    {
-        // InH is only needed by the bounds checks of padded windows (an unused local constant is a warning).
-        if (layer.Padding == PaddingKind.Same) w.Line($"const int InH = {layer.Input.Height}, InW = {layer.Input.Width}, InC = {layer.Input.Channels};");
-        else w.Line($"const int InW = {layer.Input.Width}, InC = {layer.Input.Channels};");
-        w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, OutC = {layer.Output.Channels};");
-        w.Line($"const int K = {layer.KernelSize}, Stride = {layer.Stride}, PadTop = {layer.PadTop}, PadLeft = {layer.PadLeft};");
-    }
-
-    /// <summary>
-    /// Opens the loops over output pixels and computes, for pixel (oy, ox), the input row/column of the window's corner
-    /// (iy, ix) and the window columns that fall inside the image [kx0, kx0 + taps / InC).
-    /// </summary>
-    private static void OpenPixelLoops(SourceWriter w, LayerPlan layer)
-    {
-        var padded = layer.Padding == PaddingKind.Same && (layer.PadTop > 0 || layer.PadLeft > 0 || NeedsBottomRightPadding(layer));
-        w.Raw("for (int oy = 0; oy < OutH; oy++)");
+        w.Raw("/// <summary>");
+        w.Raw("/// Every layer backward, from d(loss)/d(logits) to the parameter gradients (summed over the pass's samples), after");
+        w.Raw("/// <see cref=\"Forward\"/> on the same workspace. Layers before the first one with parameters need no backward pass.");
+        w.Raw("/// </summary>");
+        w.Line($"public static void Backward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace, {Span} gradient)");
         w.OpenBrace();
-        w.Raw("int iy = oy * Stride - PadTop;");
-        w.Raw("for (int ox = 0; ox < OutW; ox++)");
-        w.OpenBrace();
-        w.Raw("int ix = ox * Stride - PadLeft;");
-        if (padded)
+        if (!plan.Trainable)
         {
-            w.Raw("// Window columns inside the image; padding contributes zeros and is skipped.");
-            w.Raw("int kx0 = ix < 0 ? -ix : 0;");
-            w.Raw("int kx1 = ix + K > InW ? InW - ix : K;");
-            w.Raw("int taps = (kx1 - kx0) * InC;");
+            w.Raw("// The network has no parameters: there is nothing to compute.");
+            w.Close();
+            return;
         }
-        else
-        {
-            w.Raw("const int kx0 = 0, taps = K * InC;");
-        }
-    }
 
-    private static bool NeedsBottomRightPadding(LayerPlan layer) =>
-        (layer.Output.Height - 1) * layer.Stride + layer.KernelSize > layer.Input.Height + layer.PadTop
-        || (layer.Output.Width - 1) * layer.Stride + layer.KernelSize > layer.Input.Width + layer.PadLeft;
-
-    /// <summary>
-    /// Writes the statement(s) for each kernel row ky (input row iy + ky): written out for small kernels, a loop
-    /// otherwise. <paramref name="statement"/> receives the input-row and kernel-row expressions.
-    /// </summary>
-    private static void ForEachKernelRow(SourceWriter w, LayerPlan layer, System.Func<string, string, string> statement)
-    {
-        var padded = layer.Padding == PaddingKind.Same;
-        if (layer.KernelSize <= MaxUnrolledKernel)
+        w.Raw("var b = new Buffers(workspace, pass.Capacity);");
+        w.Raw("var p = new Weights(parameters);");
+        w.Raw("var g = new WeightGradients(gradient);");
+        foreach (var layer in plan.Layers.Reverse().Where(l => l.RunsBackward))
         {
-            for (var ky = 0; ky < layer.KernelSize; ky++)
+            w.Raw();
+            w.Raw("// " + GeneratedCode.Describe(layer, batched: true));
+            var x = "b." + layer.InputBuffer;
+            var y = "b." + layer.OutputBuffer;
+            var dy = "b." + layer.OutputGradientBuffer;
+            var dx = layer.InputGradientBuffer is { } grad ? "b." + grad : "default";
+            switch (layer.Kind)
             {
-                var row = ky == 0 ? "iy" : $"(iy + {ky})";
-                var kernelRow = ky.ToString(System.Globalization.CultureInfo.InvariantCulture);
-                w.Raw(padded ? $"if ((uint){(ky == 0 ? "iy" : row)} < InH) {statement(row, kernelRow)}" : statement(row, kernelRow));
+                case LayerKind.Conv2D:
+                case LayerKind.Dense:
+                    if (layer.Activation is ActivationKind.Tanh or ActivationKind.Relu or ActivationKind.Sigmoid)
+                    {
+                        w.Line($"{Services}.Activations.Backward<{Activation(layer.Activation)}>(pass, {y}, {dy}, {layer.Output.Length}); // {ActivationRule(layer.Activation)}");
+                    }
+                    else if (layer.Activation == ActivationKind.Softmax)
+                    {
+                        w.Raw("// (d(loss)/d(logits) already includes the softmax: it was computed with the loss)");
+                    }
+
+                    if (layer.InputGradientBuffer is null) w.Raw("// (no layer before this one has parameters: d(loss)/d(input) is not needed)");
+                    w.Line($"{Kernels(layer)}.Backward<{layer.ShapeType}>(pass, {x}, p.{layer.Kernel!.Identifier}, {dy}, g.{layer.Kernel.GradientIdentifier}, g.{layer.Bias!.GradientIdentifier}, {dx}, b.scratch);");
+                    break;
+                case LayerKind.MaxPool2D:
+                    w.Line($"{Kernels(layer)}.MaxBackward<{layer.ShapeType}>(pass, {x}, {dy}, {dx});");
+                    break;
+                case LayerKind.AvgPool2D:
+                    w.Line($"{Kernels(layer)}.AverageBackward<{layer.ShapeType}>(pass, {dy}, {dx});");
+                    break;
+                case LayerKind.Flatten when layer.OutputGradientBuffer == layer.InputGradientBuffer:
+                    w.Raw("// (a view of the same memory: the gradient passes through unchanged)");
+                    break;
+                case LayerKind.Flatten:
+                    w.Line($"{dy}.Slice(0, pass.Count * {layer.Input.Length}).CopyTo({dx});");
+                    break;
             }
         }
-        else
-        {
-            w.Raw("for (int ky = 0; ky < K; ky++)");
-            w.OpenBrace();
-            w.Raw(padded ? "if ((uint)(iy + ky) < InH) " + statement("(iy + ky)", "ky") : statement("(iy + ky)", "ky"));
-            w.Close();
-        }
+
+        w.Close();
     }
 
-    // Kernel rows [ky, kx0..kx1, :, :] are contiguous in the Keras [kh, kw, in, out] layout, as are input rows [iy, ix.., :].
-    private static string KernelRow(string ky) => $"({ky} * K + kx0) * InC * OutC, taps * OutC";
-
-    private static string InputRow(string row) => $"({row} * InW + ix + kx0) * InC, taps";
-
-    /// <summary>The layer's shape as a struct of literals, which the JIT folds into ConvKernels' loops.</summary>
-    private static void ConvShape(SourceWriter w, LayerPlan layer)
+    private static string ActivationRule(ActivationKind activation) => activation switch
     {
-        w.Raw("/// <summary>Shape of " + SourceWriter.Xml(Describe(layer)) + ".</summary>");
-        w.Line($"private readonly struct {layer.MemberPrefix}_Shape : global::ModelGen.Cpu.IConvShape");
-        w.OpenBrace();
-        w.Line($"public static int InHeight => {layer.Input.Height};");
-        w.Line($"public static int InWidth => {layer.Input.Width};");
-        w.Line($"public static int InChannels => {layer.Input.Channels};");
-        w.Line($"public static int OutHeight => {layer.Output.Height};");
-        w.Line($"public static int OutWidth => {layer.Output.Width};");
-        w.Line($"public static int OutChannels => {layer.Output.Channels};");
-        w.Line($"public static int KernelSize => {layer.KernelSize};");
-        w.Line($"public static int PadTop => {layer.PadTop};");
-        w.Line($"public static int PadLeft => {layer.PadLeft};");
-        w.Close();
-        w.Raw();
-    }
-
-    private static void PlanarConvForward(SourceWriter w, LayerPlan layer)
-    {
-        ConvShape(w, layer);
-        w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ". Runs on zero-padded channel planes in <paramref name=\"scratch\"/>.</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} bias, {Span} y, {Span} scratch)");
-        w.OpenBrace();
-        w.Line($"global::ModelGen.Cpu.ConvKernels.Forward<{layer.MemberPrefix}_Shape>(x, kernel, bias, y, scratch);");
-        Activate(w, layer, "y");
-        w.Close();
-        w.Raw();
-    }
-
-    private static void PlanarConvBackward(SourceWriter w, LayerPlan layer, bool needsDx)
-    {
-        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ". Accumulates into dKernel and dBias" + (needsDx ? "; writes dx" : string.Empty) + ". Overwrites dy.</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} y, {Span} dy, {Span} dKernel, {Span} dBias{(needsDx ? $", {Span} dx" : string.Empty)}, {Span} scratch)");
-        w.OpenBrace();
-        ActivateBackward(w, layer);
-        w.Line($"global::ModelGen.Cpu.ConvKernels.Backward<{layer.MemberPrefix}_Shape>(x, kernel, dy, dKernel, dBias, {(needsDx ? "dx" : "default")}, scratch);");
-        w.Close();
-        w.Raw();
-    }
-
-    private static void ConvForward(SourceWriter w, LayerPlan layer)
-    {
-        if (layer.Planar)
-        {
-            PlanarConvForward(w, layer);
-            return;
-        }
-
-        w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} bias, {Span} y)");
-        w.OpenBrace();
-        ConvConstants(w, layer);
-        OpenPixelLoops(w, layer);
-        w.Raw("var sum = y.Slice((oy * OutW + ox) * OutC, OutC);");
-        w.Raw("bias.CopyTo(sum);");
-        w.Raw("// One statement per kernel row: sum += x[row, window columns, :] . kernel[row, window columns, :, :]");
-        ForEachKernelRow(w, layer, (row, ky) => $"{Ops}.VecMat(x.Slice({InputRow(row)}), kernel.Slice({KernelRow(ky)}), sum);");
-        w.Close();
-        w.Close();
-        Activate(w, layer, "y");
-        w.Close();
-        w.Raw();
-    }
-
-    private static void ConvBackward(SourceWriter w, LayerPlan layer, bool needsDx)
-    {
-        if (layer.Planar)
-        {
-            PlanarConvBackward(w, layer, needsDx);
-            return;
-        }
-
-        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ". Accumulates into dKernel and dBias" + (needsDx ? "; writes dx" : string.Empty) + ". Overwrites dy.</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} y, {Span} dy, {Span} dKernel, {Span} dBias{(needsDx ? $", {Span} dx" : string.Empty)})");
-        w.OpenBrace();
-        ConvConstants(w, layer);
-        ActivateBackward(w, layer);
-        if (needsDx) w.Raw("dx.Clear();");
-        OpenPixelLoops(w, layer);
-        w.Raw("var dz = dy.Slice((oy * OutW + ox) * OutC, OutC);");
-        w.Raw($"{Ops}.Add(dz, dBias);");
-        w.Raw("// Per kernel row: dKernel[row] += x[row]^T dz" + (needsDx ? "; dx[row] += kernel[row] dz" : string.Empty));
-        ForEachKernelRow(w, layer, (row, ky) => $"{Ops}.Outer(x.Slice({InputRow(row)}), dz, dKernel.Slice({KernelRow(ky)}));");
-        if (needsDx)
-        {
-            ForEachKernelRow(w, layer, (row, ky) => $"{Ops}.MatVec(kernel.Slice({KernelRow(ky)}), dz, dx.Slice({InputRow(row)}));");
-        }
-
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Raw();
-    }
-
-    private static IEnumerable<(int Dy, int Dx)> Window(LayerPlan layer)
-    {
-        for (var dy = 0; dy < layer.KernelSize; dy++)
-        {
-            for (var dx = 0; dx < layer.KernelSize; dx++) yield return (dy, dx);
-        }
-    }
-
-    private static void PoolConstants(SourceWriter w, LayerPlan layer)
-    {
-        w.Line($"const int InW = {layer.Input.Width}, C = {layer.Input.Channels};");
-        // P is only needed when the window is a loop rather than written out.
-        if (Unrolled(layer)) w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, Stride = {layer.Stride}; // {layer.KernelSize}x{layer.KernelSize} window, written out");
-        else w.Line($"const int OutH = {layer.Output.Height}, OutW = {layer.Output.Width}, P = {layer.KernelSize}, Stride = {layer.Stride};");
-    }
-
-    private static void OpenPoolLoops(SourceWriter w)
-    {
-        w.Raw("for (int oy = 0; oy < OutH; oy++)");
-        w.OpenBrace();
-        w.Raw("for (int ox = 0; ox < OutW; ox++)");
-        w.OpenBrace();
-        w.Raw("int corner = (oy * Stride * InW + ox * Stride) * C; // window's top-left cell, channel 0");
-        w.Raw("int o = (oy * OutW + ox) * C;");
-        w.Raw("for (int c = 0; c < C; c++)");
-        w.OpenBrace();
-    }
-
-    private static bool Unrolled(LayerPlan layer) => layer.KernelSize * layer.KernelSize <= MaxUnrolledPoolCells;
-
-    private static string Cell(int dy, int dx) => $"corner + {(dy == 0 ? string.Empty : $"{dy} * InW * C + ")}{dx} * C + c";
-
-    private static void MaxPoolShape(SourceWriter w, LayerPlan layer)
-    {
-        w.Raw("/// <summary>Shape of " + SourceWriter.Xml(Describe(layer)) + ".</summary>");
-        w.Line($"private readonly struct {layer.MemberPrefix}_Shape : global::ModelGen.Cpu.IPoolShape");
-        w.OpenBrace();
-        w.Line($"public static int InWidth => {layer.Input.Width};");
-        w.Line($"public static int Channels => {layer.Input.Channels};");
-        w.Line($"public static int OutHeight => {layer.Output.Height};");
-        w.Line($"public static int OutWidth => {layer.Output.Width};");
-        w.Line($"public static int PoolSize => {layer.KernelSize};");
-        w.Line($"public static int Stride => {layer.Stride};");
-        w.Close();
-        w.Raw();
-    }
-
-    /// <summary>
-    /// Max pooling runs in ModelGen.Cpu.PoolKernels, specialised for the layer's shape struct: vectorised over channels
-    /// and branch-free (on real data "is this the new maximum?" is a coin flip, and mispredicted branches cost more
-    /// than the arithmetic). Average pooling has no such test and is written out here.
-    /// </summary>
-    private static void PoolForward(SourceWriter w, LayerPlan layer)
-    {
-        if (layer.Kind == LayerKind.MaxPool2D)
-        {
-            MaxPoolShape(w, layer);
-            w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
-            w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {Span} y) =>");
-            w.Indent();
-            w.Line($"global::ModelGen.Cpu.PoolKernels.MaxForward<{layer.MemberPrefix}_Shape>(x, y);");
-            w.Outdent();
-            w.Raw();
-            return;
-        }
-
-        w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {Span} y)");
-        w.OpenBrace();
-        PoolConstants(w, layer);
-        w.Line($"const float Scale = {SourceWriter.Float(1f / (layer.KernelSize * layer.KernelSize))}; // 1 / (P * P)");
-        OpenPoolLoops(w);
-        if (Unrolled(layer))
-        {
-            w.Raw($"float v = x[{Cell(0, 0)}];");
-            foreach (var (dy, dx) in Window(layer).Skip(1)) w.Raw($"v += x[{Cell(dy, dx)}];");
-        }
-        else
-        {
-            w.Raw("float v = 0f;");
-            w.Raw("for (int wy = 0; wy < P; wy++)");
-            w.OpenBrace();
-            w.Raw("for (int wx = 0; wx < P; wx++) v += x[corner + (wy * InW + wx) * C + c];");
-            w.Close();
-        }
-
-        w.Raw("y[o + c] = v * Scale;");
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Raw();
-    }
-
-    private static void PoolBackward(SourceWriter w, LayerPlan layer)
-    {
-        if (layer.Kind == LayerKind.MaxPool2D)
-        {
-            w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ": the gradient goes to the first maximum of each window, as in TensorFlow.</summary>");
-            w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} dy, {Span} dx) =>");
-            w.Indent();
-            w.Line($"global::ModelGen.Cpu.PoolKernels.MaxBackward<{layer.MemberPrefix}_Shape>(x, dy, dx);");
-            w.Outdent();
-            w.Raw();
-            return;
-        }
-
-        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ": each window cell gets dy / (P * P).</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} dy, {Span} dx)");
-        w.OpenBrace();
-        PoolConstants(w, layer);
-        w.Line($"const float Scale = {SourceWriter.Float(1f / (layer.KernelSize * layer.KernelSize))}; // 1 / (P * P)");
-        w.Raw("dx.Clear();");
-        OpenPoolLoops(w);
-        w.Raw("float share = dy[o + c] * Scale;");
-        if (Unrolled(layer))
-        {
-            foreach (var (dy, dx) in Window(layer)) w.Raw($"dx[{Cell(dy, dx)}] += share;");
-        }
-        else
-        {
-            w.Raw("for (int wy = 0; wy < P; wy++)");
-            w.OpenBrace();
-            w.Raw("for (int wx = 0; wx < P; wx++) dx[corner + (wy * InW + wx) * C + c] += share;");
-            w.Close();
-        }
-
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Close();
-        w.Raw();
-    }
-
-    private static void DenseForward(SourceWriter w, LayerPlan layer)
-    {
-        w.Raw("/// <summary>" + SourceWriter.Xml(Describe(layer)) + ".</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Forward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} bias, {Span} y)");
-        w.OpenBrace();
-        w.Line($"const int In = {layer.Input.Length}, Out = {layer.Size};");
-        w.Raw("bias.CopyTo(y);");
-        w.Raw($"{Ops}.VecMat(x.Slice(0, In), kernel.Slice(0, In * Out), y.Slice(0, Out)); // y += x . kernel[in, out]");
-        Activate(w, layer, "y");
-        w.Close();
-        w.Raw();
-    }
-
-    private static void DenseBackward(SourceWriter w, LayerPlan layer, bool needsDx)
-    {
-        w.Raw("/// <summary>Backward of " + SourceWriter.Xml(Describe(layer)) + ". Accumulates into dKernel and dBias" + (needsDx ? "; writes dx" : string.Empty) + ". Overwrites dy.</summary>");
-        w.Line($"private static void {layer.MemberPrefix}_Backward({ReadOnlySpan} x, {ReadOnlySpan} kernel, {ReadOnlySpan} y, {Span} dy, {Span} dKernel, {Span} dBias{(needsDx ? $", {Span} dx" : string.Empty)})");
-        w.OpenBrace();
-        w.Line($"const int In = {layer.Input.Length}, Out = {layer.Size};");
-        ActivateBackward(w, layer);
-        w.Raw($"{Ops}.Add(dy, dBias);");
-        w.Raw($"{Ops}.Outer(x.Slice(0, In), dy.Slice(0, Out), dKernel.Slice(0, In * Out)); // dKernel += x^T dy");
-        if (needsDx)
-        {
-            w.Raw("dx.Clear();");
-            w.Raw($"{Ops}.MatVec(kernel.Slice(0, In * Out), dy.Slice(0, Out), dx.Slice(0, In)); // dx = kernel dy");
-        }
-
-        w.Close();
-        w.Raw();
-    }
+        ActivationKind.Tanh => "dy *= 1 - y²",
+        ActivationKind.Relu => "dy *= (y > 0)",
+        _ => "dy *= y (1 - y)",
+    };
 }

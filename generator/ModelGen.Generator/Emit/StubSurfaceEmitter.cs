@@ -1,10 +1,11 @@
 using ModelGen.Generator.Model;
+using ModelGen.Generator.Planning;
 
 namespace ModelGen.Generator.Emit;
 
 /// <summary>
 /// The model surface of a model whose layers have an error: the public members the real surface has (constants, the
-/// constructors, Predict/Fit/Evaluate/Save/Load, INetwork and IGpuNetwork), with placeholder values and bodies that
+/// constructors, Predict/Fit/Evaluate/Save/Load, the passes the runtime drives), with placeholder values and bodies that
 /// throw. Code that uses the model then reports no CS0117/CS1061 of its own while the attributes are being fixed, so
 /// the MG error on the attribute is the only one. The per-layer views are left out: the layers are what is broken.
 /// StubSurfaceTests compare this surface with the real one member by member.
@@ -22,7 +23,7 @@ internal static class StubSurfaceEmitter
         w.Raw("/// <summary>");
         w.Line($"/// <para>{SourceWriter.Xml(stub.ClassName)}: not generated, its layer attributes have ModelGen (MG) errors; every member throws until they are fixed.</para>");
         w.Raw("/// </summary>");
-        w.Open($"partial class {stub.ClassName} : global::ModelGen.Gpu.IGpuNetwork");
+        w.Open($"partial class {stub.ClassName} : global::ModelGen.CompilerServices.IGeneratedNetwork");
         w.Raw("private const string NotGenerated = " + broken + ";");
         w.Raw();
 
@@ -44,7 +45,7 @@ internal static class StubSurfaceEmitter
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
         w.Raw("public const int OutputLength = 0;");
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
-        w.Raw("public const int WorkspaceLength = 0;");
+        w.Raw("public const int MicroBatch = 0;");
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
         w.Raw("public const string Architecture = \"\";");
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
@@ -88,10 +89,6 @@ internal static class StubSurfaceEmitter
             $"public float ComputeGradients(global::ModelGen.Dataset batch, {Span} gradient)",
             "public void Save(string path)",
             $"public static {stub.ClassName} Load(string path)",
-            $"public void Forward({ReadOnlySpan} input, {Span} workspace, {Span} output)",
-            $"public float ForwardLoss({ReadOnlySpan} input, int label, {Span} workspace, {Span} output)",
-            $"public float ForwardBackward({ReadOnlySpan} input, int label, {Span} workspace, {Span} output, {Span} gradient)",
-            "public static global::ModelGen.Gpu.GpuKernelSet CreateGpuKernels(global::ILGPU.Runtime.Accelerator accelerator)",
         ];
         foreach (var method in methods)
         {
@@ -99,7 +96,10 @@ internal static class StubSurfaceEmitter
             w.Raw(method + " => " + Throw + ";");
         }
 
-        w.Raw("global::ModelGen.Gpu.GpuKernelSet global::ModelGen.Gpu.IGpuNetwork.CreateGpuKernels(global::ILGPU.Runtime.Accelerator accelerator) => " + Throw + ";");
+        const string Services = "global::ModelGen.CompilerServices";
+        w.Raw($"long {Services}.IGeneratedNetwork.WorkspaceLength(int capacity) => {Throw};");
+        w.Raw($"void {Services}.IGeneratedNetwork.Forward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace) => {Throw};");
+        w.Raw($"void {Services}.IGeneratedNetwork.Backward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace, {Span} gradient) => {Throw};");
         w.Close();
         GeneratedCode.Footer(w, stub.Namespace);
         return w.ToString();

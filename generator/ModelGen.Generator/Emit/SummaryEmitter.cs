@@ -1,6 +1,7 @@
 using System.Globalization;
 using System.Text;
 using ModelGen.Generator.Model;
+using ModelGen.Generator.Planning;
 
 namespace ModelGen.Generator.Emit;
 

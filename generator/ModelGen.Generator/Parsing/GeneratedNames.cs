@@ -18,21 +18,24 @@ internal static class GeneratedNames
     public static readonly ImmutableHashSet<string> MemberNames = ImmutableHashSet.Create(
         StringComparer.Ordinal,
         // The model surface (ModelSurfaceEmitter).
-        "ParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "WorkspaceLength",
+        "ParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "MicroBatch",
         "Architecture", "Fingerprint", "Summary", "s_description", "ModelDescription", "Description", "Parameters",
         "Optimizer", "History", "Initialize", "Predict", "PredictBatch", "PredictClass", "Fit", "Evaluate",
         "ComputeGradients", "Save", "Load",
         // The CPU passes (CpuEmitter).
-        "Forward", "ForwardLoss", "ForwardBackward", "RunForward",
+        "CpuPasses", "Forward", "Backward", "WorkspaceLength",
         // The ILGPU kernels (GpuEmitter).
         "CreateGpuKernels", "GpuKernels", "GatherKernel", "LossKernel", "OutputKernel", "AdamKernel");
 
     /// <summary>
-    /// Names declared inside the generated nested types (GpuKernels, the per-layer shape structs). They cannot clash
-    /// with user members, but a model named like one would be shadowed where generated code names the model.
+    /// Names declared inside the generated nested types (CpuPasses and its buffers, GpuKernels, the per-layer shape
+    /// structs). They cannot clash with user members, but a model named like one would be shadowed where generated code
+    /// names the model. Buffer and parameter views named after the Keras layers follow <see cref="IsBufferName"/>.
     /// </summary>
     public static readonly ImmutableHashSet<string> NestedMemberNames = ImmutableHashSet.Create(
         StringComparer.Ordinal,
+        "Buffers", "Weights", "WeightGradients", "LayerFloatsPerSample", "WorkspaceLength", "input", "logits", "logits_grad",
+        "scratch", "Inputs", "Units",
         "ScratchLength", "Gather", "Forward", "Loss", "Output", "Backward", "AdamStep", "_adam", "_gather", "_loss", "_output",
         "InHeight", "InWidth", "InChannels", "OutHeight", "OutWidth", "OutChannels", "Channels", "KernelSize", "PadTop",
         "PadLeft", "PoolSize", "Stride");
@@ -68,7 +71,32 @@ internal static class GeneratedNames
     public static bool IsReservedForModelName(string name)
     {
         var declared = WithoutAccessorPrefix(name);
-        return IsDeclaredName(declared) || NestedMemberNames.Contains(declared);
+        return IsDeclaredName(declared) || NestedMemberNames.Contains(declared) || IsBufferName(declared);
+    }
+
+    private static readonly string[] KerasBaseNames = { "conv2d", "max_pooling2d", "average_pooling2d", "flatten", "dense" };
+
+    private static readonly string[] BufferSuffixes = { "_grad_out", "_grad_kernel", "_grad_bias", "_out", "_kernel", "_bias" };
+
+    /// <summary>
+    /// The buffers and parameter views of the CPU passes: a Keras layer name (<c>conv2d</c>, <c>dense_2</c>) and what it
+    /// holds (<c>_out</c>, <c>_grad_out</c>, <c>_kernel</c>, <c>_grad_bias</c>…): the whole pattern is reserved.
+    /// </summary>
+    public static bool IsBufferName(string name)
+    {
+        foreach (var suffix in BufferSuffixes)
+        {
+            if (!name.EndsWith(suffix, StringComparison.Ordinal)) continue;
+            var layer = name.Substring(0, name.Length - suffix.Length);
+            foreach (var baseName in KerasBaseNames)
+            {
+                if (layer == baseName) return true;
+                if (!layer.StartsWith(baseName + "_", StringComparison.Ordinal) || layer.Length == baseName.Length + 1) continue;
+                if (layer.Substring(baseName.Length + 1).All(char.IsDigit)) return true;
+            }
+        }
+
+        return false;
     }
 
     private static bool IsDeclaredName(string name) => MemberNames.Contains(name) || IsLayerMemberName(name);

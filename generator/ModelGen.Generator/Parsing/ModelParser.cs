@@ -7,6 +7,7 @@ using Microsoft.CodeAnalysis.CSharp;
 using Microsoft.CodeAnalysis.CSharp.Syntax;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Model;
+using ModelGen.Generator.Planning;
 using ModelGen.Generator.Shapes;
 
 namespace ModelGen.Generator.Parsing;

@@ -6,12 +6,13 @@ using System.Text;
 using ModelGen.Generator.Diagnostics;
 using ModelGen.Generator.Model;
 using ModelGen.Generator.Parsing;
+using ModelGen.Generator.Planning;
 
 namespace ModelGen.Generator.Shapes;
 
 /// <summary>
-/// Keras's shape arithmetic over the parsed layers: checks every layer against the shape it receives, reports every
-/// problem at once (continuing past a recoverable one), and lays out parameters and the workspace.
+/// Keras's shape arithmetic over the parsed layers: checks every layer against the shape it receives and reports every
+/// problem at once (continuing past a recoverable one). A model without errors goes on to <see cref="ModelPlanner"/>.
 /// </summary>
 internal static class ShapeInference
 {
@@ -27,15 +28,11 @@ internal static class ShapeInference
         List<DiagnosticInfo> diagnostics)
     {
         var errorsBefore = diagnostics.Count;
-        var layers = new List<LayerPlan>();
-        var kerasCounters = new Dictionary<LayerKind, int>();
+        var layers = new List<ShapedLayer>();
         Shape? current = input;
-        var currentOffset = -1;      // -1: the network input, which is not part of the workspace
         var producer = "the input";
         long parameterOffset = 0;
         long workspaceOffset = 0;
-        long largestActivation = 0;
-        long convScratch = 0;
 
         for (var i = 0; i < specs.Count; i++)
         {
@@ -138,30 +135,19 @@ internal static class ShapeInference
                 continue;
             }
 
-            kerasCounters.TryGetValue(spec.Kind, out var seen);
-            kerasCounters[spec.Kind] = seen + 1;
-            var kerasName = KerasBaseName(spec.Kind) + (seen == 0 ? string.Empty : "_" + seen.ToString(CultureInfo.InvariantCulture));
-
-            var outputOffset = needsBuffer ? (int)workspaceOffset : currentOffset;
-            layers.Add(new LayerPlan(
-                position, spec.Kind, kerasName, inShape, outShape, spec.Size, spec.KernelSize, spec.Stride, spec.Padding,
-                padTop, padLeft, spec.Activation,
-                (int)parameterOffset, (int)kernelLength, (int)(parameterOffset + kernelLength), (int)biasLength,
-                currentOffset, outputOffset));
-
+            layers.Add(new ShapedLayer(
+                position, spec.Kind, inShape, outShape, spec.Size, spec.KernelSize, spec.Stride, spec.Padding, padTop, padLeft, spec.Activation));
             parameterOffset += kernelLength + biasLength;
             if (needsBuffer) workspaceOffset += outShape.Length;
-            largestActivation = Math.Max(largestActivation, outShape.Length);
-            convScratch = Math.Max(convScratch, layers[layers.Count - 1].PlanarScratchLength);
             current = outShape;
-            currentOffset = outputOffset;
             producer = display;
         }
 
         var hasErrors = diagnostics.Skip(errorsBefore).Any(d => Descriptors.ById(d.Id).DefaultSeverity == Microsoft.CodeAnalysis.DiagnosticSeverity.Error);
         if (hasErrors || layers.Count != specs.Count) return null;
 
-        var workspace = workspaceOffset + 2 * largestActivation + convScratch;
+        // Each activation has a gradient buffer of the same size in a training pass.
+        var workspace = 2 * workspaceOffset;
         if (workspace > MaxBufferLength)
         {
             diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, sources[sources.Count - 1].Attribute, $"{specs[specs.Count - 1].Kind} #{specs.Count}",
@@ -169,11 +155,7 @@ internal static class ShapeInference
             return null;
         }
 
-        var architecture = Architecture(input, layers);
-        return new ModelPlan(
-            ns, className, input, layers.ToEquatableArray(), (int)parameterOffset, (int)workspace,
-            (int)workspaceOffset, (int)largestActivation, (int)(workspaceOffset + 2 * largestActivation), (int)convScratch,
-            architecture, Fingerprint(architecture));
+        return ModelPlanner.Plan(ns, className, input, layers);
     }
 
     private static Shape? Spatial(
@@ -279,57 +261,5 @@ internal static class ShapeInference
             _ => $"{spec.Kind}({spec.Size})",
         };
         return $"{call} ({display})";
-    }
-
-    private static string KerasBaseName(LayerKind kind) => kind switch
-    {
-        LayerKind.Conv2D => "conv2d",
-        LayerKind.MaxPool2D => "max_pooling2d",
-        LayerKind.AvgPool2D => "average_pooling2d",
-        LayerKind.Flatten => "flatten",
-        _ => "dense",
-    };
-
-    private static string Architecture(Shape input, List<LayerPlan> layers)
-    {
-        var text = new StringBuilder();
-        text.Append("Input(").Append(input).Append(')');
-        foreach (var layer in layers)
-        {
-            text.Append(' ');
-            switch (layer.Kind)
-            {
-                case LayerKind.Conv2D:
-                    text.Append(FormattableString.Invariant($"Conv2D({layer.Size},k{layer.KernelSize},s{layer.Stride},{layer.Padding.ToString().ToLowerInvariant()},{layer.Activation.ToString().ToLowerInvariant()})"));
-                    break;
-                case LayerKind.MaxPool2D:
-                case LayerKind.AvgPool2D:
-                    text.Append(FormattableString.Invariant($"{layer.Kind}(p{layer.KernelSize},s{layer.Stride})"));
-                    break;
-                case LayerKind.Flatten:
-                    text.Append("Flatten");
-                    break;
-                case LayerKind.Dense:
-                    text.Append(FormattableString.Invariant($"Dense({layer.Size},{layer.Activation.ToString().ToLowerInvariant()})"));
-                    break;
-            }
-        }
-
-        return text.ToString();
-    }
-
-    /// <summary>64-bit FNV-1a of the architecture text, as 16 hex digits: stable across machines and runs.</summary>
-    internal static string Fingerprint(string architecture)
-    {
-        const ulong offsetBasis = 14695981039346656037UL;
-        const ulong prime = 1099511628211UL;
-        var hash = offsetBasis;
-        foreach (var b in Encoding.UTF8.GetBytes(architecture))
-        {
-            hash ^= b;
-            hash *= prime;
-        }
-
-        return hash.ToString("x16", CultureInfo.InvariantCulture);
     }
 }

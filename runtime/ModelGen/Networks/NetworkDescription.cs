@@ -6,13 +6,14 @@ namespace ModelGen;
 /// <summary>Everything the runtime needs to know about a generated network, all fixed at compile time.</summary>
 public sealed class NetworkDescription
 {
-    /// <summary>Creates a description; generated code calls this once per model type.</summary>
-    public NetworkDescription(
+    /// <summary>Creates a description (generated code does, once per model type, through CompilerServices.GeneratedModel).</summary>
+    internal NetworkDescription(
+        int contractVersion,
         string name,
         int[] inputShape,
         int outputLength,
         int parameterCount,
-        int workspaceLength,
+        int microBatch,
         bool softmaxOutput,
         string architecture,
         string fingerprint,
@@ -20,13 +21,14 @@ public sealed class NetworkDescription
         LayerDescription[] layers,
         ParameterView[] parameterViews)
     {
+        ContractVersion = contractVersion;
         Name = name;
         InputShape = inputShape;
         InputLength = 1;
         foreach (var d in inputShape) InputLength *= d;
         OutputLength = outputLength;
         ParameterCount = parameterCount;
-        WorkspaceLength = workspaceLength;
+        MicroBatch = microBatch;
         SoftmaxOutput = softmaxOutput;
         Architecture = architecture;
         Fingerprint = fingerprint;
@@ -50,8 +52,11 @@ public sealed class NetworkDescription
     /// <summary>Number of trainable parameters.</summary>
     public int ParameterCount { get; }
 
-    /// <summary>Floats of scratch memory one forward/backward pass needs.</summary>
-    public int WorkspaceLength { get; }
+    /// <summary>Samples one evaluation or prediction pass runs at once (chosen by the generator from the network's buffer sizes).</summary>
+    public int MicroBatch { get; }
+
+    /// <summary>The generator/runtime contract the network was generated for (CompilerServices.GeneratedModel.ContractVersion).</summary>
+    internal int ContractVersion { get; }
 
     /// <summary>True when the last layer applies softmax (its outputs are probabilities).</summary>
     public bool SoftmaxOutput { get; }

@@ -17,7 +17,7 @@ namespace ModelGen;
 /// written, so logs hold no carriage returns. Values are printed as Keras's Progbar prints them: <c>%.4f</c>, or
 /// <c>%.4e</c> when |value| ≤ 1e-3, with Python's rounding (exact value, ties to even), invariant culture.
 /// </remarks>
-public sealed class ProgressReporter
+public sealed class ProgressReporter : ITrainingObserver
 {
     /// <summary>Width of the bar between the brackets, as in Keras.</summary>
     public const int BarWidth = 30;
@@ -145,6 +145,16 @@ public sealed class ProgressReporter
         _drawn = false;
         _lastWidth = 0;
     }
+
+    // As an observer of Fit: the same lines, redrawn at most every RedrawInterval on a GPU too when live.
+    TimeSpan ITrainingObserver.BatchInterval => Live ? RedrawInterval : TimeSpan.MaxValue;
+
+    void ITrainingObserver.OnEpochBegin(int epoch, int epochs, int steps) => BeginEpoch(epoch, epochs, steps);
+
+    void ITrainingObserver.OnBatchEnd(int step, double loss, double accuracy) => Report(step, loss, accuracy);
+
+    void ITrainingObserver.OnEpochEnd(EpochSummary summary) =>
+        EndEpoch(summary.Elapsed, summary.Loss, summary.Accuracy, summary.ValLoss, summary.ValAccuracy);
 
     /// <summary>Prints the final line of an evaluation started with <see cref="BeginEvaluation"/>.</summary>
     public void EndEvaluation(TimeSpan elapsed, double loss, double accuracy) => EndEpoch(elapsed, loss, accuracy, null, null);

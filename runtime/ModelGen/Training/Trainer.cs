@@ -1,89 +1,131 @@
 using System.Diagnostics;
 using System.Numerics;
+using ModelGen.CompilerServices;
 
 namespace ModelGen;
 
 /// <summary>
 /// The training loop (Keras's <c>fit</c> and <c>evaluate</c>) over any generated network: seeded per-epoch shuffles,
-/// batches computed in parallel with a deterministic reduction, Keras-style progress, and a history.
+/// steps run by an engine (the CPU's, or a GPU session's), validation, divergence checks, cancellation, observers
+/// (progress output) and the history. There is one loop for every device.
 /// </summary>
 public static class Trainer
 {
-    /// <summary>Trains <paramref name="network"/> on <paramref name="train"/>; returns the history of all training so far.</summary>
+    /// <summary>The most threads a training or evaluation run takes; more is a mistake, not a speed-up.</summary>
+    public const int MaxThreads = Cpu.WorkerPool.MaxWorkers;
+
+    /// <summary>Trains <paramref name="network"/> on <paramref name="train"/> on the CPU; returns the history of all training so far.</summary>
     public static TrainingHistory Fit(INetwork network, Dataset train, FitOptions? options = null)
     {
+        ArgumentNullException.ThrowIfNull(network);
         options ??= new FitOptions();
+        var threads = ThreadCount(options.Threads, nameof(options));
+        CheckFit(network, train, options);
+        using var engine = new CpuEngine(network, threads);
+        return Run(network, engine, train, options);
+    }
+
+    /// <summary>Checks a fit's settings and data before any work, so that errors name what is wrong.</summary>
+    internal static void CheckFit(INetwork network, Dataset train, FitOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(train);
         if (options.Epochs < 0) throw new ArgumentOutOfRangeException(nameof(options), $"Epochs is {options.Epochs}; it must be at least 0.");
         if (options.BatchSize < 1) throw new ArgumentOutOfRangeException(nameof(options), $"BatchSize is {options.BatchSize}; it must be at least 1.");
         if (train.Count == 0) throw new ArgumentException("The training set is empty.", nameof(train));
-        var threads = ThreadCount(options.Threads, nameof(options));
         ValidateParameters(network);
         Validate(network, train, "training data");
         if (options.Validation is { } validation) Validate(network, validation, "validation data");
+    }
 
+    /// <summary>
+    /// The loop of <see cref="Fit"/> on <paramref name="engine"/>. Save from another thread takes the model's lock, so it
+    /// writes the state between two steps; the engine holds the lock while it applies a step.
+    /// </summary>
+    internal static TrainingHistory Run(INetwork network, ITrainingEngine engine, Dataset train, FitOptions options)
+    {
         var optimizer = options.Optimizer ?? network.Optimizer ?? new Adam();
         network.Optimizer = optimizer;
         var history = network.History ??= new TrainingHistory();
-        var progress = options.Progress ?? ProgressReporter.ForConsole();
+        ITrainingObserver progress = options.Progress ?? ProgressReporter.ForConsole();
         var seed = options.Seed ?? SeededRandom.NewSeed();
-        var batch = options.BatchSize;
+        var batch = (int)Math.Min(options.BatchSize, train.Count);
         var steps = (int)((train.Count + (long)batch - 1) / batch); // long: a batch size near int.MaxValue would overflow
-        var gradient = new float[network.Description.ParameterCount];
         var order = new int[train.Count];
         var epochsBefore = history.Epochs;
         var totalEpochs = epochsBefore + options.Epochs;
+        var gate = ModelStore.Gate(network);
 
-        using var engine = new BatchEngine(network, threads);
-        var gate = ModelStore.Gate(network); // Save from another thread copies the model between two steps
-        for (var e = 0; e < options.Epochs; e++)
+        engine.BeginFit(train, batch, optimizer);
+        try
         {
-            var epoch = epochsBefore + e + 1;
-            var clock = Stopwatch.StartNew();
-            ShuffledOrder(order, seed, epoch);
-            progress.BeginEpoch(epoch, totalEpochs, steps);
-            double lossSum = 0;
-            long correct = 0;
-            for (var step = 0; step < steps; step++)
+            for (var e = 0; e < options.Epochs; e++)
             {
-                options.CancellationToken.ThrowIfCancellationRequested();
-                var start = step * batch;
-                var count = Math.Min(batch, train.Count - start);
-                (double LossSum, int Correct, string? Refused) result;
-                lock (gate) result = engine.Step(train, order, start, count, gradient, optimizer, network.Parameters);
-                var (batchLoss, batchCorrect, refused) = result;
-                if (!double.IsFinite(batchLoss)) throw new TrainingDivergedException(epoch, step + 1, batchLoss / count);
-                if (refused is not null) throw new TrainingDivergedException(epoch, step + 1, refused);
-                lossSum += batchLoss;
-                correct += batchCorrect;
-                var seen = start + count;
-                progress.Report(step + 1, lossSum / seen, (double)correct / seen);
-            }
+                var epoch = epochsBefore + e + 1;
+                var clock = Stopwatch.StartNew();
+                ShuffledOrder(order, seed, epoch);
+                engine.BeginEpoch(order);
+                progress.OnEpochBegin(epoch, totalEpochs, steps);
+                var lastReport = TimeSpan.Zero;
+                for (var step = 0; step < steps; step++)
+                {
+                    options.CancellationToken.ThrowIfCancellationRequested();
+                    var start = step * batch;
+                    lock (gate) engine.Step(step + 1, start, Math.Min(batch, train.Count - start));
+                    if (step + 1 < steps && (engine.ReadsBackCheaply || clock.Elapsed - lastReport >= progress.BatchInterval))
+                    {
+                        var running = Totals(engine, epoch, steps);
+                        progress.OnBatchEnd(step + 1, running.LossSum / running.Samples, (double)running.Correct / running.Samples);
+                        lastReport = clock.Elapsed;
+                    }
+                }
 
-            double? valLoss = null, valAccuracy = null;
-            if (options.Validation is { } data)
-            {
-                var result = engine.Evaluate(data);
-                valLoss = result.Loss;
-                valAccuracy = result.Accuracy;
+                var totals = Totals(engine, epoch, steps);
+                progress.OnBatchEnd(steps, totals.LossSum / train.Count, (double)totals.Correct / train.Count);
+                var validation = options.Validation is { } data ? engine.Evaluate(data) : null;
+                clock.Stop();
+                var summary = new EpochSummary(
+                    epoch, clock.Elapsed, totals.LossSum / train.Count, (double)totals.Correct / train.Count, validation?.Loss, validation?.Accuracy);
+                progress.OnEpochEnd(summary);
+                lock (gate) history.AddEpoch(summary.Loss, summary.Accuracy, summary.ValLoss, summary.ValAccuracy, clock.Elapsed.TotalSeconds);
             }
-
-            clock.Stop();
-            var trainLoss = lossSum / train.Count;
-            var trainAccuracy = (double)correct / train.Count;
-            progress.EndEpoch(clock.Elapsed, trainLoss, trainAccuracy, valLoss, valAccuracy);
-            lock (gate) history.AddEpoch(trainLoss, trainAccuracy, valLoss, valAccuracy, clock.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            lock (gate) engine.EndFit();
         }
 
         return history;
     }
 
+    /// <summary>The epoch's totals, or the divergence of one of its steps as an exception.</summary>
+    private static EpochTotals Totals(ITrainingEngine engine, int epoch, int steps)
+    {
+        var totals = engine.ReadTotals();
+        if (totals.Failure is { } failure)
+        {
+            throw failure.Refused is { } why
+                ? new TrainingDivergedException(epoch, failure.Step, why)
+                : new TrainingDivergedException(epoch, failure.Step, failure.BatchLoss);
+        }
+
+        return totals;
+    }
+
     /// <summary>Mean loss and accuracy over <paramref name="data"/> (Keras's <c>evaluate</c>).</summary>
     public static EvaluationResult Evaluate(INetwork network, Dataset data, int? threads = null)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(data);
         var count = ThreadCount(threads, nameof(threads));
         ValidateParameters(network);
         Validate(network, data, "evaluation data");
-        using var engine = new BatchEngine(network, count);
+        if (threads is null)
+        {
+            using var lease = InferenceEngines.Lease(network);
+            return lease.Engine.Evaluate(data);
+        }
+
+        using var engine = new CpuEngine(network, count);
         return engine.Evaluate(data);
     }
 
@@ -93,6 +135,8 @@ public static class Trainer
     /// </summary>
     public static float ComputeGradients(INetwork network, Dataset batch, Span<float> gradient, int? threads = null)
     {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(batch);
         var parameterCount = network.Description.ParameterCount;
         if (gradient.Length != parameterCount)
         {
@@ -103,13 +147,8 @@ public static class Trainer
         var count = ThreadCount(threads, nameof(threads));
         ValidateParameters(network);
         Validate(network, batch, "batch");
-        var order = new int[batch.Count];
-        for (var i = 0; i < order.Length; i++) order[i] = i;
-        var mean = new float[parameterCount];
-        using var engine = new BatchEngine(network, count);
-        var (loss, _) = engine.Gradient(batch, order, 0, batch.Count, mean);
-        mean.CopyTo(gradient);
-        return (float)(loss / batch.Count);
+        using var engine = new CpuEngine(network, count);
+        return engine.Gradient(batch, gradient);
     }
 
     /// <summary>The sample order of one epoch: a permutation fixed by (seed, epoch), so a resumed run sees the same batches.</summary>
@@ -118,9 +157,6 @@ public static class Trainer
         for (var i = 0; i < order.Length; i++) order[i] = i;
         new SeededRandom(((long)seed << 20) ^ epoch).Shuffle(order);
     }
-
-    /// <summary>The most threads a training or evaluation run takes: each has its own workspace, and more never helps.</summary>
-    public const int MaxThreads = 256;
 
     /// <summary>The thread count to run with: <paramref name="threads"/>, or all cores; refused outside 1..<see cref="MaxThreads"/>.</summary>
     internal static int ThreadCount(int? threads, string parameter)

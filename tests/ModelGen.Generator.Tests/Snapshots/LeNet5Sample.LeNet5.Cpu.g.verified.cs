@@ -8,250 +8,341 @@ namespace LeNet5Sample
 {
     partial class LeNet5
     {
-        /// <inheritdoc cref="global::ModelGen.INetwork.Forward"/>
-        public void Forward(global::System.ReadOnlySpan<float> input, global::System.Span<float> workspace, global::System.Span<float> output)
+        /// <summary>
+        /// The CPU passes of LeNet5, batch-major: each layer's forward and backward run over every sample
+        /// of a pass at once, on ModelGen's runtime kernels compiled for the layer's shape (the structs below, whose literals the
+        /// JIT folds into the kernels). Buffers are named after the Keras layers: conv2d_out is the output of conv2d,
+        /// conv2d_grad_out its gradient; [N, ...] is the pass's sample count.
+        /// </summary>
+        private static class CpuPasses
         {
-            global::ModelGen.Cpu.CpuKernels.CheckForward(input.Length, workspace.Length, output.Length, InputLength, WorkspaceLength, OutputLength);
-            RunForward(Parameters, input, workspace);
-            global::ModelGen.Cpu.CpuKernels.Softmax(workspace.Slice(10004, 10), output);
+            /// <summary>Shape of conv2d (Conv2D #1): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
+            private readonly struct Conv2D_1_Shape : global::ModelGen.CompilerServices.IConvShape
+            {
+                public static int InHeight => 28;
+                public static int InWidth => 28;
+                public static int InChannels => 1;
+                public static int OutHeight => 28;
+                public static int OutWidth => 28;
+                public static int OutChannels => 6;
+                public static int KernelSize => 5;
+                public static int Stride => 1;
+                public static int PadTop => 2;
+                public static int PadLeft => 2;
+            }
+
+            /// <summary>Shape of max_pooling2d (MaxPool2D #2): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
+            private readonly struct MaxPool2D_2_Shape : global::ModelGen.CompilerServices.IPoolShape
+            {
+                public static int InHeight => 28;
+                public static int InWidth => 28;
+                public static int Channels => 6;
+                public static int OutHeight => 14;
+                public static int OutWidth => 14;
+                public static int PoolSize => 2;
+                public static int Stride => 2;
+            }
+
+            /// <summary>Shape of conv2d_1 (Conv2D #3): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
+            private readonly struct Conv2D_3_Shape : global::ModelGen.CompilerServices.IConvShape
+            {
+                public static int InHeight => 14;
+                public static int InWidth => 14;
+                public static int InChannels => 6;
+                public static int OutHeight => 14;
+                public static int OutWidth => 14;
+                public static int OutChannels => 16;
+                public static int KernelSize => 5;
+                public static int Stride => 1;
+                public static int PadTop => 2;
+                public static int PadLeft => 2;
+            }
+
+            /// <summary>Shape of max_pooling2d_1 (MaxPool2D #4): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>
+            private readonly struct MaxPool2D_4_Shape : global::ModelGen.CompilerServices.IPoolShape
+            {
+                public static int InHeight => 14;
+                public static int InWidth => 14;
+                public static int Channels => 16;
+                public static int OutHeight => 7;
+                public static int OutWidth => 7;
+                public static int PoolSize => 2;
+                public static int Stride => 2;
+            }
+
+            /// <summary>Shape of dense (Dense #6): 784 -&gt; 120, tanh.</summary>
+            private readonly struct Dense_6_Shape : global::ModelGen.CompilerServices.IDenseShape
+            {
+                public static int Inputs => 784;
+                public static int Units => 120;
+            }
+
+            /// <summary>Shape of dense_1 (Dense #7): 120 -&gt; 84, tanh.</summary>
+            private readonly struct Dense_7_Shape : global::ModelGen.CompilerServices.IDenseShape
+            {
+                public static int Inputs => 120;
+                public static int Units => 84;
+            }
+
+            /// <summary>Shape of dense_2 (Dense #8): 84 -&gt; 10, softmax.</summary>
+            private readonly struct Dense_8_Shape : global::ModelGen.CompilerServices.IDenseShape
+            {
+                public static int Inputs => 84;
+                public static int Units => 10;
+            }
+
+            /// <summary>Floats per sample of the layer area: activations, then their gradients (see <see cref="Buffers"/>).</summary>
+            private const int LayerFloatsPerSample = 20008;
+
+            /// <summary>Floats of workspace a pass of <paramref name="capacity"/> samples needs.</summary>
+            public static long WorkspaceLength(int capacity) =>
+                global::ModelGen.CompilerServices.WorkspaceLayout.PrefixLength(capacity, InputLength, OutputLength) + (long)LayerFloatsPerSample * capacity + ScratchLength(capacity);
+
+            /// <summary>Kernel scratch (zero-bordered images, transposed weights): one area the layers use one after the other.</summary>
+            private static long ScratchLength(int capacity) =>
+                global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(global::System.Math.Max(global::ModelGen.CompilerServices.Convolution.ScratchLength<Conv2D_1_Shape>(capacity), global::ModelGen.CompilerServices.Convolution.ScratchLength<Conv2D_3_Shape>(capacity)), global::ModelGen.CompilerServices.Dense.ScratchLength<Dense_6_Shape>(capacity)), global::ModelGen.CompilerServices.Dense.ScratchLength<Dense_7_Shape>(capacity)), global::ModelGen.CompilerServices.Dense.ScratchLength<Dense_8_Shape>(capacity));
+
+            /// <summary>The buffers of one pass, each holding [capacity, ...] floats, sample after sample, channels last.</summary>
+            private readonly ref struct Buffers
+            {
+                /// <summary>The inputs, [N, 28, 28, 1].</summary>
+                public readonly global::System.Span<float> input;
+
+                /// <summary>The last layer's values before any softmax, [N, 10].</summary>
+                public readonly global::System.Span<float> logits;
+
+                /// <summary>d(loss)/d(logits), [N, 10].</summary>
+                public readonly global::System.Span<float> logits_grad;
+
+                /// <summary>conv2d (Conv2D #1) output, [N, 28, 28, 6].</summary>
+                public readonly global::System.Span<float> conv2d_out;
+
+                /// <summary>max_pooling2d (MaxPool2D #2) output, [N, 14, 14, 6].</summary>
+                public readonly global::System.Span<float> max_pooling2d_out;
+
+                /// <summary>conv2d_1 (Conv2D #3) output, [N, 14, 14, 16].</summary>
+                public readonly global::System.Span<float> conv2d_1_out;
+
+                /// <summary>max_pooling2d_1 (MaxPool2D #4) output, [N, 7, 7, 16].</summary>
+                public readonly global::System.Span<float> max_pooling2d_1_out;
+
+                /// <summary>dense (Dense #6) output, [N, 120].</summary>
+                public readonly global::System.Span<float> dense_out;
+
+                /// <summary>dense_1 (Dense #7) output, [N, 84].</summary>
+                public readonly global::System.Span<float> dense_1_out;
+
+                /// <summary>d(loss)/d(conv2d_out), [N, 28, 28, 6].</summary>
+                public readonly global::System.Span<float> conv2d_grad_out;
+
+                /// <summary>d(loss)/d(max_pooling2d_out), [N, 14, 14, 6].</summary>
+                public readonly global::System.Span<float> max_pooling2d_grad_out;
+
+                /// <summary>d(loss)/d(conv2d_1_out), [N, 14, 14, 16].</summary>
+                public readonly global::System.Span<float> conv2d_1_grad_out;
+
+                /// <summary>d(loss)/d(max_pooling2d_1_out), [N, 7, 7, 16].</summary>
+                public readonly global::System.Span<float> max_pooling2d_1_grad_out;
+
+                /// <summary>d(loss)/d(dense_out), [N, 120].</summary>
+                public readonly global::System.Span<float> dense_grad_out;
+
+                /// <summary>d(loss)/d(dense_1_out), [N, 84].</summary>
+                public readonly global::System.Span<float> dense_1_grad_out;
+
+                /// <summary>Kernel scratch.</summary>
+                public readonly global::System.Span<float> scratch;
+
+                public Buffers(global::System.Span<float> workspace, int capacity)
+                {
+                    input = global::ModelGen.CompilerServices.WorkspaceLayout.Input(workspace, capacity, InputLength, OutputLength);
+                    logits = global::ModelGen.CompilerServices.WorkspaceLayout.Logits(workspace, capacity, InputLength, OutputLength);
+                    logits_grad = global::ModelGen.CompilerServices.WorkspaceLayout.LogitsGradient(workspace, capacity, InputLength, OutputLength);
+                    var layers = global::ModelGen.CompilerServices.WorkspaceLayout.Layers(workspace, capacity, InputLength, OutputLength);
+                    conv2d_out = layers.Slice(0 * capacity, 4704 * capacity);
+                    max_pooling2d_out = layers.Slice(4704 * capacity, 1176 * capacity);
+                    conv2d_1_out = layers.Slice(5880 * capacity, 3136 * capacity);
+                    max_pooling2d_1_out = layers.Slice(9016 * capacity, 784 * capacity);
+                    dense_out = layers.Slice(9800 * capacity, 120 * capacity);
+                    dense_1_out = layers.Slice(9920 * capacity, 84 * capacity);
+                    conv2d_grad_out = layers.Slice(10004 * capacity, 4704 * capacity);
+                    max_pooling2d_grad_out = layers.Slice(14708 * capacity, 1176 * capacity);
+                    conv2d_1_grad_out = layers.Slice(15884 * capacity, 3136 * capacity);
+                    max_pooling2d_1_grad_out = layers.Slice(19020 * capacity, 784 * capacity);
+                    dense_grad_out = layers.Slice(19804 * capacity, 120 * capacity);
+                    dense_1_grad_out = layers.Slice(19924 * capacity, 84 * capacity);
+                    scratch = layers.Slice(LayerFloatsPerSample * capacity);
+                }
+            }
+
+            /// <summary>The parameter tensors, in Keras layouts: slices of the parameter buffer.</summary>
+            private readonly ref struct Weights
+            {
+                /// <summary>conv2d/kernel, [5, 5, 1, 6].</summary>
+                public readonly global::System.ReadOnlySpan<float> conv2d_kernel;
+
+                /// <summary>conv2d/bias, [6].</summary>
+                public readonly global::System.ReadOnlySpan<float> conv2d_bias;
+
+                /// <summary>conv2d_1/kernel, [5, 5, 6, 16].</summary>
+                public readonly global::System.ReadOnlySpan<float> conv2d_1_kernel;
+
+                /// <summary>conv2d_1/bias, [16].</summary>
+                public readonly global::System.ReadOnlySpan<float> conv2d_1_bias;
+
+                /// <summary>dense/kernel, [784, 120].</summary>
+                public readonly global::System.ReadOnlySpan<float> dense_kernel;
+
+                /// <summary>dense/bias, [120].</summary>
+                public readonly global::System.ReadOnlySpan<float> dense_bias;
+
+                /// <summary>dense_1/kernel, [120, 84].</summary>
+                public readonly global::System.ReadOnlySpan<float> dense_1_kernel;
+
+                /// <summary>dense_1/bias, [84].</summary>
+                public readonly global::System.ReadOnlySpan<float> dense_1_bias;
+
+                /// <summary>dense_2/kernel, [84, 10].</summary>
+                public readonly global::System.ReadOnlySpan<float> dense_2_kernel;
+
+                /// <summary>dense_2/bias, [10].</summary>
+                public readonly global::System.ReadOnlySpan<float> dense_2_bias;
+
+                public Weights(global::System.ReadOnlySpan<float> all)
+                {
+                    conv2d_kernel = all.Slice(0, 150);
+                    conv2d_bias = all.Slice(150, 6);
+                    conv2d_1_kernel = all.Slice(156, 2400);
+                    conv2d_1_bias = all.Slice(2556, 16);
+                    dense_kernel = all.Slice(2572, 94080);
+                    dense_bias = all.Slice(96652, 120);
+                    dense_1_kernel = all.Slice(96772, 10080);
+                    dense_1_bias = all.Slice(106852, 84);
+                    dense_2_kernel = all.Slice(106936, 840);
+                    dense_2_bias = all.Slice(107776, 10);
+                }
+            }
+
+            /// <summary>The parameter gradients: slices of the gradient buffer at the parameters' offsets.</summary>
+            private readonly ref struct WeightGradients
+            {
+                /// <summary>d(loss)/d(conv2d/kernel), [5, 5, 1, 6].</summary>
+                public readonly global::System.Span<float> conv2d_grad_kernel;
+
+                /// <summary>d(loss)/d(conv2d/bias), [6].</summary>
+                public readonly global::System.Span<float> conv2d_grad_bias;
+
+                /// <summary>d(loss)/d(conv2d_1/kernel), [5, 5, 6, 16].</summary>
+                public readonly global::System.Span<float> conv2d_1_grad_kernel;
+
+                /// <summary>d(loss)/d(conv2d_1/bias), [16].</summary>
+                public readonly global::System.Span<float> conv2d_1_grad_bias;
+
+                /// <summary>d(loss)/d(dense/kernel), [784, 120].</summary>
+                public readonly global::System.Span<float> dense_grad_kernel;
+
+                /// <summary>d(loss)/d(dense/bias), [120].</summary>
+                public readonly global::System.Span<float> dense_grad_bias;
+
+                /// <summary>d(loss)/d(dense_1/kernel), [120, 84].</summary>
+                public readonly global::System.Span<float> dense_1_grad_kernel;
+
+                /// <summary>d(loss)/d(dense_1/bias), [84].</summary>
+                public readonly global::System.Span<float> dense_1_grad_bias;
+
+                /// <summary>d(loss)/d(dense_2/kernel), [84, 10].</summary>
+                public readonly global::System.Span<float> dense_2_grad_kernel;
+
+                /// <summary>d(loss)/d(dense_2/bias), [10].</summary>
+                public readonly global::System.Span<float> dense_2_grad_bias;
+
+                public WeightGradients(global::System.Span<float> all)
+                {
+                    conv2d_grad_kernel = all.Slice(0, 150);
+                    conv2d_grad_bias = all.Slice(150, 6);
+                    conv2d_1_grad_kernel = all.Slice(156, 2400);
+                    conv2d_1_grad_bias = all.Slice(2556, 16);
+                    dense_grad_kernel = all.Slice(2572, 94080);
+                    dense_grad_bias = all.Slice(96652, 120);
+                    dense_1_grad_kernel = all.Slice(96772, 10080);
+                    dense_1_grad_bias = all.Slice(106852, 84);
+                    dense_2_grad_kernel = all.Slice(106936, 840);
+                    dense_2_grad_bias = all.Slice(107776, 10);
+                }
+            }
+
+            /// <summary>Every layer forward, input to logits; activations stay in the workspace for <see cref="Backward"/>.</summary>
+            public static void Forward(in global::ModelGen.CompilerServices.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace)
+            {
+                var b = new Buffers(workspace, pass.Capacity);
+                var p = new Weights(parameters);
+
+                // conv2d (Conv2D #1): [N, 28, 28, 1] -> [N, 28, 28, 6], 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
+                global::ModelGen.CompilerServices.Convolution.Forward<Conv2D_1_Shape, global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.input, p.conv2d_kernel, p.conv2d_bias, b.conv2d_out, b.scratch);
+
+                // max_pooling2d (MaxPool2D #2): [N, 28, 28, 6] -> [N, 14, 14, 6], 2x2 window, stride 2
+                global::ModelGen.CompilerServices.Pooling.MaxForward<MaxPool2D_2_Shape>(pass, b.conv2d_out, b.max_pooling2d_out);
+
+                // conv2d_1 (Conv2D #3): [N, 14, 14, 6] -> [N, 14, 14, 16], 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
+                global::ModelGen.CompilerServices.Convolution.Forward<Conv2D_3_Shape, global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.max_pooling2d_out, p.conv2d_1_kernel, p.conv2d_1_bias, b.conv2d_1_out, b.scratch);
+
+                // max_pooling2d_1 (MaxPool2D #4): [N, 14, 14, 16] -> [N, 7, 7, 16], 2x2 window, stride 2
+                global::ModelGen.CompilerServices.Pooling.MaxForward<MaxPool2D_4_Shape>(pass, b.conv2d_1_out, b.max_pooling2d_1_out);
+
+                // flatten (Flatten #5): [N, 7, 7, 16] -> [N, 784]
+                // (channels last is already flat: the next layer reads max_pooling2d_1_out)
+
+                // dense (Dense #6): [N, 784] -> [N, 120], tanh
+                global::ModelGen.CompilerServices.Dense.Forward<Dense_6_Shape, global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.max_pooling2d_1_out, p.dense_kernel, p.dense_bias, b.dense_out, b.scratch);
+
+                // dense_1 (Dense #7): [N, 120] -> [N, 84], tanh
+                global::ModelGen.CompilerServices.Dense.Forward<Dense_7_Shape, global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.dense_out, p.dense_1_kernel, p.dense_1_bias, b.dense_1_out, b.scratch);
+
+                // dense_2 (Dense #8): [N, 84] -> [N, 10], softmax
+                // (softmax is applied with the loss in training, and by Predict)
+                global::ModelGen.CompilerServices.Dense.Forward<Dense_8_Shape, global::ModelGen.CompilerServices.Activations.Linear>(pass, b.dense_1_out, p.dense_2_kernel, p.dense_2_bias, b.logits, b.scratch);
+            }
+
+            /// <summary>
+            /// Every layer backward, from d(loss)/d(logits) to the parameter gradients (summed over the pass's samples), after
+            /// <see cref="Forward"/> on the same workspace. Layers before the first one with parameters need no backward pass.
+            /// </summary>
+            public static void Backward(in global::ModelGen.CompilerServices.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace, global::System.Span<float> gradient)
+            {
+                var b = new Buffers(workspace, pass.Capacity);
+                var p = new Weights(parameters);
+                var g = new WeightGradients(gradient);
+
+                // dense_2 (Dense #8): [N, 84] -> [N, 10], softmax
+                // (d(loss)/d(logits) already includes the softmax: it was computed with the loss)
+                global::ModelGen.CompilerServices.Dense.Backward<Dense_8_Shape>(pass, b.dense_1_out, p.dense_2_kernel, b.logits_grad, g.dense_2_grad_kernel, g.dense_2_grad_bias, b.dense_1_grad_out, b.scratch);
+
+                // dense_1 (Dense #7): [N, 120] -> [N, 84], tanh
+                global::ModelGen.CompilerServices.Activations.Backward<global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.dense_1_out, b.dense_1_grad_out, 84); // dy *= 1 - y²
+                global::ModelGen.CompilerServices.Dense.Backward<Dense_7_Shape>(pass, b.dense_out, p.dense_1_kernel, b.dense_1_grad_out, g.dense_1_grad_kernel, g.dense_1_grad_bias, b.dense_grad_out, b.scratch);
+
+                // dense (Dense #6): [N, 784] -> [N, 120], tanh
+                global::ModelGen.CompilerServices.Activations.Backward<global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.dense_out, b.dense_grad_out, 120); // dy *= 1 - y²
+                global::ModelGen.CompilerServices.Dense.Backward<Dense_6_Shape>(pass, b.max_pooling2d_1_out, p.dense_kernel, b.dense_grad_out, g.dense_grad_kernel, g.dense_grad_bias, b.max_pooling2d_1_grad_out, b.scratch);
+
+                // flatten (Flatten #5): [N, 7, 7, 16] -> [N, 784]
+                // (a view of the same memory: the gradient passes through unchanged)
+
+                // max_pooling2d_1 (MaxPool2D #4): [N, 14, 14, 16] -> [N, 7, 7, 16], 2x2 window, stride 2
+                global::ModelGen.CompilerServices.Pooling.MaxBackward<MaxPool2D_4_Shape>(pass, b.conv2d_1_out, b.max_pooling2d_1_grad_out, b.conv2d_1_grad_out);
+
+                // conv2d_1 (Conv2D #3): [N, 14, 14, 6] -> [N, 14, 14, 16], 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
+                global::ModelGen.CompilerServices.Activations.Backward<global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.conv2d_1_out, b.conv2d_1_grad_out, 3136); // dy *= 1 - y²
+                global::ModelGen.CompilerServices.Convolution.Backward<Conv2D_3_Shape>(pass, b.max_pooling2d_out, p.conv2d_1_kernel, b.conv2d_1_grad_out, g.conv2d_1_grad_kernel, g.conv2d_1_grad_bias, b.max_pooling2d_grad_out, b.scratch);
+
+                // max_pooling2d (MaxPool2D #2): [N, 28, 28, 6] -> [N, 14, 14, 6], 2x2 window, stride 2
+                global::ModelGen.CompilerServices.Pooling.MaxBackward<MaxPool2D_2_Shape>(pass, b.conv2d_out, b.max_pooling2d_grad_out, b.conv2d_grad_out);
+
+                // conv2d (Conv2D #1): [N, 28, 28, 1] -> [N, 28, 28, 6], 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
+                global::ModelGen.CompilerServices.Activations.Backward<global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.conv2d_out, b.conv2d_grad_out, 4704); // dy *= 1 - y²
+                // (no layer before this one has parameters: d(loss)/d(input) is not needed)
+                global::ModelGen.CompilerServices.Convolution.Backward<Conv2D_1_Shape>(pass, b.input, p.conv2d_kernel, b.conv2d_grad_out, g.conv2d_grad_kernel, g.conv2d_grad_bias, default, b.scratch);
+            }
         }
-
-        /// <inheritdoc cref="global::ModelGen.INetwork.ForwardLoss"/>
-        public float ForwardLoss(global::System.ReadOnlySpan<float> input, int label, global::System.Span<float> workspace, global::System.Span<float> output)
-        {
-            global::ModelGen.Cpu.CpuKernels.CheckBackward(input.Length, label, workspace.Length, output.Length, ParameterCount, InputLength, WorkspaceLength, OutputLength, ParameterCount);
-            RunForward(Parameters, input, workspace);
-            global::System.Span<float> scratch = workspace.Slice(10014, 10);
-            return global::ModelGen.Cpu.CpuKernels.SoftmaxCrossEntropy(workspace.Slice(10004, 10), label, output, scratch);
-        }
-
-        /// <inheritdoc cref="global::ModelGen.INetwork.ForwardBackward"/>
-        public float ForwardBackward(global::System.ReadOnlySpan<float> input, int label, global::System.Span<float> workspace, global::System.Span<float> output, global::System.Span<float> gradient)
-        {
-            global::ModelGen.Cpu.CpuKernels.CheckBackward(input.Length, label, workspace.Length, output.Length, gradient.Length, InputLength, WorkspaceLength, OutputLength, ParameterCount);
-            global::System.ReadOnlySpan<float> parameters = Parameters;
-            RunForward(parameters, input, workspace);
-
-            // Two gradient buffers, used in turn: each layer reads d(loss)/d(output) from one and writes d(loss)/d(input) to the other.
-            global::System.Span<float> gradientA = workspace.Slice(10014, 4704);
-            global::System.Span<float> gradientB = workspace.Slice(14718, 4704);
-
-            // Softmax and sparse cross-entropy fused on the logits: loss = logsumexp(z) - z[label], dz = softmax(z) - onehot.
-            float loss = global::ModelGen.Cpu.CpuKernels.SoftmaxCrossEntropy(workspace.Slice(10004, 10), label, output, gradientA.Slice(0, 10));
-
-            // Dense #8 (dense_2): 84 -> 10, softmax
-            Dense_8_Backward(workspace.Slice(9920, 84), parameters.Slice(106936, 840), workspace.Slice(10004, 10), gradientA.Slice(0, 10),
-                gradient.Slice(106936, 840), gradient.Slice(107776, 10), gradientB.Slice(0, 84));
-
-            // Dense #7 (dense_1): 120 -> 84, tanh
-            Dense_7_Backward(workspace.Slice(9800, 120), parameters.Slice(96772, 10080), workspace.Slice(9920, 84), gradientB.Slice(0, 84),
-                gradient.Slice(96772, 10080), gradient.Slice(106852, 84), gradientA.Slice(0, 120));
-
-            // Dense #6 (dense): 784 -> 120, tanh
-            Dense_6_Backward(workspace.Slice(9016, 784), parameters.Slice(2572, 94080), workspace.Slice(9800, 120), gradientA.Slice(0, 120),
-                gradient.Slice(2572, 94080), gradient.Slice(96652, 120), gradientB.Slice(0, 784));
-
-            // Flatten #5 (flatten): 7x7x16 -> 784
-            // (a view of the same memory: the gradient passes through unchanged)
-
-            // MaxPool2D #4 (max_pooling2d_1): 14x14x16 -> 7x7x16, 2x2 window, stride 2
-            MaxPool2D_4_Backward(workspace.Slice(5880, 3136), gradientB.Slice(0, 784), gradientA.Slice(0, 3136));
-
-            // Conv2D #3 (conv2d_1): 14x14x6 -> 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-            Conv2D_3_Backward(workspace.Slice(4704, 1176), parameters.Slice(156, 2400), workspace.Slice(5880, 3136), gradientA.Slice(0, 3136),
-                gradient.Slice(156, 2400), gradient.Slice(2556, 16), gradientB.Slice(0, 1176), workspace.Slice(19422, 8208));
-
-            // MaxPool2D #2 (max_pooling2d): 28x28x6 -> 14x14x6, 2x2 window, stride 2
-            MaxPool2D_2_Backward(workspace.Slice(0, 4704), gradientB.Slice(0, 1176), gradientA.Slice(0, 4704));
-
-            // Conv2D #1 (conv2d): 28x28x1 -> 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-            Conv2D_1_Backward(input, parameters.Slice(0, 150), workspace.Slice(0, 4704), gradientA.Slice(0, 4704),
-                gradient.Slice(0, 150), gradient.Slice(150, 6), workspace.Slice(19422, 8208));
-
-            return loss;
-        }
-
-        /// <summary>The forward pass: every layer's output lands in its slice of the workspace.</summary>
-        private static void RunForward(global::System.ReadOnlySpan<float> parameters, global::System.ReadOnlySpan<float> input, global::System.Span<float> workspace)
-        {
-            // Conv2D #1 (conv2d): 28x28x1 -> 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-            Conv2D_1_Forward(input, parameters.Slice(0, 150), parameters.Slice(150, 6), workspace.Slice(0, 4704), workspace.Slice(19422, 8208));
-
-            // MaxPool2D #2 (max_pooling2d): 28x28x6 -> 14x14x6, 2x2 window, stride 2
-            MaxPool2D_2_Forward(workspace.Slice(0, 4704), workspace.Slice(4704, 1176));
-
-            // Conv2D #3 (conv2d_1): 14x14x6 -> 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-            Conv2D_3_Forward(workspace.Slice(4704, 1176), parameters.Slice(156, 2400), parameters.Slice(2556, 16), workspace.Slice(5880, 3136), workspace.Slice(19422, 8208));
-
-            // MaxPool2D #4 (max_pooling2d_1): 14x14x16 -> 7x7x16, 2x2 window, stride 2
-            MaxPool2D_4_Forward(workspace.Slice(5880, 3136), workspace.Slice(9016, 784));
-
-            // Flatten #5 (flatten): 7x7x16 -> 784
-            // (channels-last order is already flat: the next layer reads the same memory)
-
-            // Dense #6 (dense): 784 -> 120, tanh
-            Dense_6_Forward(workspace.Slice(9016, 784), parameters.Slice(2572, 94080), parameters.Slice(96652, 120), workspace.Slice(9800, 120));
-
-            // Dense #7 (dense_1): 120 -> 84, tanh
-            Dense_7_Forward(workspace.Slice(9800, 120), parameters.Slice(96772, 10080), parameters.Slice(106852, 84), workspace.Slice(9920, 84));
-
-            // Dense #8 (dense_2): 84 -> 10, softmax
-            Dense_8_Forward(workspace.Slice(9920, 84), parameters.Slice(106936, 840), parameters.Slice(107776, 10), workspace.Slice(10004, 10));
-        }
-
-        /// <summary>Shape of Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
-        private readonly struct Conv2D_1_Shape : global::ModelGen.Cpu.IConvShape
-        {
-            public static int InHeight => 28;
-            public static int InWidth => 28;
-            public static int InChannels => 1;
-            public static int OutHeight => 28;
-            public static int OutWidth => 28;
-            public static int OutChannels => 6;
-            public static int KernelSize => 5;
-            public static int PadTop => 2;
-            public static int PadLeft => 2;
-        }
-
-        /// <summary>Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Runs on zero-padded channel planes in <paramref name="scratch"/>.</summary>
-        private static void Conv2D_1_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y, global::System.Span<float> scratch)
-        {
-            global::ModelGen.Cpu.ConvKernels.Forward<Conv2D_1_Shape>(x, kernel, bias, y, scratch);
-            global::ModelGen.Cpu.CpuKernels.Tanh(y);
-        }
-
-        /// <summary>Backward of Conv2D #1 (conv2d): 28x28x1 -&gt; 28x28x6, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Accumulates into dKernel and dBias. Overwrites dy.</summary>
-        private static void Conv2D_1_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> scratch)
-        {
-            global::ModelGen.Cpu.CpuKernels.TanhBackward(y, dy); // dy *= 1 - y^2
-            global::ModelGen.Cpu.ConvKernels.Backward<Conv2D_1_Shape>(x, kernel, dy, dKernel, dBias, default, scratch);
-        }
-
-        /// <summary>Shape of MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
-        private readonly struct MaxPool2D_2_Shape : global::ModelGen.Cpu.IPoolShape
-        {
-            public static int InWidth => 28;
-            public static int Channels => 6;
-            public static int OutHeight => 14;
-            public static int OutWidth => 14;
-            public static int PoolSize => 2;
-            public static int Stride => 2;
-        }
-
-        /// <summary>MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2.</summary>
-        private static void MaxPool2D_2_Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y) =>
-            global::ModelGen.Cpu.PoolKernels.MaxForward<MaxPool2D_2_Shape>(x, y);
-
-        /// <summary>Backward of MaxPool2D #2 (max_pooling2d): 28x28x6 -&gt; 14x14x6, 2x2 window, stride 2: the gradient goes to the first maximum of each window, as in TensorFlow.</summary>
-        private static void MaxPool2D_2_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx) =>
-            global::ModelGen.Cpu.PoolKernels.MaxBackward<MaxPool2D_2_Shape>(x, dy, dx);
-
-        /// <summary>Shape of Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh.</summary>
-        private readonly struct Conv2D_3_Shape : global::ModelGen.Cpu.IConvShape
-        {
-            public static int InHeight => 14;
-            public static int InWidth => 14;
-            public static int InChannels => 6;
-            public static int OutHeight => 14;
-            public static int OutWidth => 14;
-            public static int OutChannels => 16;
-            public static int KernelSize => 5;
-            public static int PadTop => 2;
-            public static int PadLeft => 2;
-        }
-
-        /// <summary>Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Runs on zero-padded channel planes in <paramref name="scratch"/>.</summary>
-        private static void Conv2D_3_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y, global::System.Span<float> scratch)
-        {
-            global::ModelGen.Cpu.ConvKernels.Forward<Conv2D_3_Shape>(x, kernel, bias, y, scratch);
-            global::ModelGen.Cpu.CpuKernels.Tanh(y);
-        }
-
-        /// <summary>Backward of Conv2D #3 (conv2d_1): 14x14x6 -&gt; 14x14x16, 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh. Accumulates into dKernel and dBias; writes dx. Overwrites dy.</summary>
-        private static void Conv2D_3_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> dx, global::System.Span<float> scratch)
-        {
-            global::ModelGen.Cpu.CpuKernels.TanhBackward(y, dy); // dy *= 1 - y^2
-            global::ModelGen.Cpu.ConvKernels.Backward<Conv2D_3_Shape>(x, kernel, dy, dKernel, dBias, dx, scratch);
-        }
-
-        /// <summary>Shape of MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>
-        private readonly struct MaxPool2D_4_Shape : global::ModelGen.Cpu.IPoolShape
-        {
-            public static int InWidth => 14;
-            public static int Channels => 16;
-            public static int OutHeight => 7;
-            public static int OutWidth => 7;
-            public static int PoolSize => 2;
-            public static int Stride => 2;
-        }
-
-        /// <summary>MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2.</summary>
-        private static void MaxPool2D_4_Forward(global::System.ReadOnlySpan<float> x, global::System.Span<float> y) =>
-            global::ModelGen.Cpu.PoolKernels.MaxForward<MaxPool2D_4_Shape>(x, y);
-
-        /// <summary>Backward of MaxPool2D #4 (max_pooling2d_1): 14x14x16 -&gt; 7x7x16, 2x2 window, stride 2: the gradient goes to the first maximum of each window, as in TensorFlow.</summary>
-        private static void MaxPool2D_4_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> dy, global::System.Span<float> dx) =>
-            global::ModelGen.Cpu.PoolKernels.MaxBackward<MaxPool2D_4_Shape>(x, dy, dx);
-
-        /// <summary>Dense #6 (dense): 784 -&gt; 120, tanh.</summary>
-        private static void Dense_6_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y)
-        {
-            const int In = 784, Out = 120;
-            bias.CopyTo(y);
-            global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(0, In), kernel.Slice(0, In * Out), y.Slice(0, Out)); // y += x . kernel[in, out]
-            global::ModelGen.Cpu.CpuKernels.Tanh(y);
-        }
-
-        /// <summary>Backward of Dense #6 (dense): 784 -&gt; 120, tanh. Accumulates into dKernel and dBias; writes dx. Overwrites dy.</summary>
-        private static void Dense_6_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> dx)
-        {
-            const int In = 784, Out = 120;
-            global::ModelGen.Cpu.CpuKernels.TanhBackward(y, dy); // dy *= 1 - y^2
-            global::ModelGen.Cpu.CpuKernels.Add(dy, dBias);
-            global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(0, In), dy.Slice(0, Out), dKernel.Slice(0, In * Out)); // dKernel += x^T dy
-            dx.Clear();
-            global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice(0, In * Out), dy.Slice(0, Out), dx.Slice(0, In)); // dx = kernel dy
-        }
-
-        /// <summary>Dense #7 (dense_1): 120 -&gt; 84, tanh.</summary>
-        private static void Dense_7_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y)
-        {
-            const int In = 120, Out = 84;
-            bias.CopyTo(y);
-            global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(0, In), kernel.Slice(0, In * Out), y.Slice(0, Out)); // y += x . kernel[in, out]
-            global::ModelGen.Cpu.CpuKernels.Tanh(y);
-        }
-
-        /// <summary>Backward of Dense #7 (dense_1): 120 -&gt; 84, tanh. Accumulates into dKernel and dBias; writes dx. Overwrites dy.</summary>
-        private static void Dense_7_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> dx)
-        {
-            const int In = 120, Out = 84;
-            global::ModelGen.Cpu.CpuKernels.TanhBackward(y, dy); // dy *= 1 - y^2
-            global::ModelGen.Cpu.CpuKernels.Add(dy, dBias);
-            global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(0, In), dy.Slice(0, Out), dKernel.Slice(0, In * Out)); // dKernel += x^T dy
-            dx.Clear();
-            global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice(0, In * Out), dy.Slice(0, Out), dx.Slice(0, In)); // dx = kernel dy
-        }
-
-        /// <summary>Dense #8 (dense_2): 84 -&gt; 10, softmax.</summary>
-        private static void Dense_8_Forward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> bias, global::System.Span<float> y)
-        {
-            const int In = 84, Out = 10;
-            bias.CopyTo(y);
-            global::ModelGen.Cpu.CpuKernels.VecMat(x.Slice(0, In), kernel.Slice(0, In * Out), y.Slice(0, Out)); // y += x . kernel[in, out]
-            // softmax is applied with the loss (training) or by Forward (inference)
-        }
-
-        /// <summary>Backward of Dense #8 (dense_2): 84 -&gt; 10, softmax. Accumulates into dKernel and dBias; writes dx. Overwrites dy.</summary>
-        private static void Dense_8_Backward(global::System.ReadOnlySpan<float> x, global::System.ReadOnlySpan<float> kernel, global::System.ReadOnlySpan<float> y, global::System.Span<float> dy, global::System.Span<float> dKernel, global::System.Span<float> dBias, global::System.Span<float> dx)
-        {
-            const int In = 84, Out = 10;
-            // dy already holds d(loss)/d(logits) from the fused softmax cross-entropy
-            global::ModelGen.Cpu.CpuKernels.Add(dy, dBias);
-            global::ModelGen.Cpu.CpuKernels.Outer(x.Slice(0, In), dy.Slice(0, Out), dKernel.Slice(0, In * Out)); // dKernel += x^T dy
-            dx.Clear();
-            global::ModelGen.Cpu.CpuKernels.MatVec(kernel.Slice(0, In * Out), dy.Slice(0, Out), dx.Slice(0, In)); // dx = kernel dy
-        }
-
     }
 }

@@ -35,9 +35,10 @@ namespace LeNet5Sample
     /// ____________________________________________________________________
     /// </code>
     /// </summary>
-    partial class LeNet5 : global::ModelGen.INetwork
+    [global::System.CodeDom.Compiler.GeneratedCode("ModelGen.Generator", "0.1.0")]
+    partial class LeNet5 : global::ModelGen.CompilerServices.IGeneratedNetwork
     {
-        /// <summary>Number of trainable parameters (107,786).</summary>
+        /// <summary>Number of parameters (107,786).</summary>
         public const int ParameterCount = 107786;
 
         /// <summary>Input image height in pixels.</summary>
@@ -55,8 +56,11 @@ namespace LeNet5Sample
         /// <summary>Floats the network outputs for one sample.</summary>
         public const int OutputLength = 10;
 
-        /// <summary>Floats of scratch memory one forward/backward pass needs (activations and two gradient buffers).</summary>
-        public const int WorkspaceLength = 27630;
+        /// <summary>
+        /// Samples one evaluation or prediction pass runs at once: as many as keep a pass's buffers within about 4 MB
+        /// (20,812 floats per sample), at most 64. Training passes run one batch at a time, whatever its size.
+        /// </summary>
+        public const int MicroBatch = 32;
 
         /// <summary>Canonical text of the layer spec.</summary>
         public const string Architecture = "Input(28x28x1) Conv2D(6,k5,s1,same,tanh) MaxPool2D(p2,s2) Conv2D(16,k5,s1,same,tanh) MaxPool2D(p2,s2) Flatten Dense(120,tanh) Dense(84,tanh) Dense(10,softmax)";
@@ -91,12 +95,13 @@ namespace LeNet5Sample
             "Non-trainable params: 0\n" +
             "____________________________________________________________________\n";
 
-        private static readonly global::ModelGen.NetworkDescription s_description = new global::ModelGen.NetworkDescription(
+        private static readonly global::ModelGen.NetworkDescription s_description = global::ModelGen.CompilerServices.GeneratedModel.Describe(
+            contractVersion: 1,
             name: "LeNet5Sample.LeNet5",
             inputShape: new int[] { 28, 28, 1 },
             outputLength: OutputLength,
             parameterCount: ParameterCount,
-            workspaceLength: WorkspaceLength,
+            microBatch: MicroBatch,
             softmaxOutput: true,
             architecture: Architecture,
             fingerprint: Fingerprint,
@@ -131,7 +136,7 @@ namespace LeNet5Sample
 
         global::ModelGen.NetworkDescription global::ModelGen.INetwork.Description => s_description;
 
-        /// <summary>All trainable parameters in one buffer; the per-layer views below slice it in Keras layouts.</summary>
+        /// <summary>All parameters in one buffer; the per-layer views below slice it in Keras layouts.</summary>
         public float[] Parameters { get; }
 
         /// <summary>The optimizer of the last <see cref="Fit"/> (or of a loaded model), continued by the next one.</summary>
@@ -150,7 +155,7 @@ namespace LeNet5Sample
         public LeNet5(int? seed)
         {
             Parameters = new float[ParameterCount];
-            Initialize(seed ?? global::ModelGen.SeededRandom.NewSeed());
+            Initialize(seed ?? global::ModelGen.CompilerServices.GeneratedModel.NewSeed());
         }
 
         private LeNet5(float[] parameters) => Parameters = parameters;
@@ -158,13 +163,13 @@ namespace LeNet5Sample
         /// <summary>Re-initialises every parameter as Keras does (Glorot-uniform kernels, zero biases) from <paramref name="seed"/>.</summary>
         public void Initialize(int seed)
         {
-            var random = new global::ModelGen.SeededRandom(seed);
+            var random = global::ModelGen.CompilerServices.GeneratedModel.CreateRandom(seed);
             global::System.Array.Clear(Parameters);
-            global::ModelGen.Initializers.GlorotUniform(Conv2D_1_Kernel, fanIn: 25, fanOut: 150, random);
-            global::ModelGen.Initializers.GlorotUniform(Conv2D_3_Kernel, fanIn: 150, fanOut: 400, random);
-            global::ModelGen.Initializers.GlorotUniform(Dense_6_Kernel, fanIn: 784, fanOut: 120, random);
-            global::ModelGen.Initializers.GlorotUniform(Dense_7_Kernel, fanIn: 120, fanOut: 84, random);
-            global::ModelGen.Initializers.GlorotUniform(Dense_8_Kernel, fanIn: 84, fanOut: 10, random);
+            global::ModelGen.CompilerServices.GeneratedModel.GlorotUniform(Conv2D_1_Kernel, fanIn: 25, fanOut: 150, random);
+            global::ModelGen.CompilerServices.GeneratedModel.GlorotUniform(Conv2D_3_Kernel, fanIn: 150, fanOut: 400, random);
+            global::ModelGen.CompilerServices.GeneratedModel.GlorotUniform(Dense_6_Kernel, fanIn: 784, fanOut: 120, random);
+            global::ModelGen.CompilerServices.GeneratedModel.GlorotUniform(Dense_7_Kernel, fanIn: 120, fanOut: 84, random);
+            global::ModelGen.CompilerServices.GeneratedModel.GlorotUniform(Dense_8_Kernel, fanIn: 84, fanOut: 10, random);
         }
 
         /// <summary>conv2d/kernel of Conv2D #1, Keras layout [5, 5, 1, 6].</summary>
@@ -198,19 +203,19 @@ namespace LeNet5Sample
         public global::System.Span<float> Dense_8_Bias => new global::System.Span<float>(Parameters, 107776, 10);
 
         /// <summary>Runs one sample (28x28x1, 784 floats) and returns its class probabilities.</summary>
-        public float[] Predict(global::System.ReadOnlySpan<float> input) => global::ModelGen.Inference.Predict(this, input);
+        public float[] Predict(global::System.ReadOnlySpan<float> input) => global::ModelGen.CompilerServices.GeneratedModel.Predict(this, input);
 
         /// <summary>Runs one 8-bit image (pixels 0..255, scaled to [0, 1] as in training) and returns its class probabilities.</summary>
-        public float[] Predict(global::System.ReadOnlySpan<byte> image) => global::ModelGen.Inference.Predict(this, image);
+        public float[] Predict(global::System.ReadOnlySpan<byte> image) => global::ModelGen.CompilerServices.GeneratedModel.Predict(this, image);
 
         /// <summary>Runs one sample and writes its class probabilities to <paramref name="output"/> without allocating.</summary>
-        public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => global::ModelGen.Inference.Predict(this, input, output);
+        public void Predict(global::System.ReadOnlySpan<float> input, global::System.Span<float> output) => global::ModelGen.CompilerServices.GeneratedModel.Predict(this, input, output);
 
         /// <summary>Runs a batch (samples one after the other) in parallel and returns count x OutputLength values.</summary>
-        public float[] PredictBatch(global::System.ReadOnlySpan<float> inputs) => global::ModelGen.Inference.PredictBatch(this, inputs);
+        public float[] PredictBatch(global::System.ReadOnlySpan<float> inputs) => global::ModelGen.CompilerServices.GeneratedModel.PredictBatch(this, inputs);
 
         /// <summary>The index of the largest output for one sample (the predicted class).</summary>
-        public int PredictClass(global::System.ReadOnlySpan<float> input) => global::ModelGen.Inference.PredictClass(this, input);
+        public int PredictClass(global::System.ReadOnlySpan<float> input) => global::ModelGen.CompilerServices.GeneratedModel.PredictClass(this, input);
 
         /// <summary>
         /// Trains with sparse categorical cross-entropy, like Keras's <c>fit</c>: shuffles every epoch, uses the last partial
@@ -225,35 +230,34 @@ namespace LeNet5Sample
             int? seed = null,
             global::ModelGen.ProgressReporter? progress = null,
             global::System.Threading.CancellationToken cancellationToken = default) =>
-            global::ModelGen.Trainer.Fit(this, train, new global::ModelGen.FitOptions
-            {
-                Epochs = epochs,
-                BatchSize = batchSize,
-                Validation = validation,
-                Optimizer = optimizer,
-                Seed = seed,
-                Progress = progress,
-                CancellationToken = cancellationToken,
-            });
+            global::ModelGen.CompilerServices.GeneratedModel.Fit(this, train, epochs, batchSize, validation, optimizer, seed, progress, cancellationToken);
 
         /// <summary>Mean loss and accuracy over <paramref name="data"/>, like Keras's <c>evaluate</c>.</summary>
-        public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data) => global::ModelGen.Trainer.Evaluate(this, data);
+        public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data) => global::ModelGen.CompilerServices.GeneratedModel.Evaluate(this, data);
 
         /// <summary>
         /// Mean loss over <paramref name="batch"/> and its gradient (written to <paramref name="gradient"/>, laid out like
         /// <see cref="Parameters"/>), without an optimizer step: for custom training loops.
         /// </summary>
-        public float ComputeGradients(global::ModelGen.Dataset batch, global::System.Span<float> gradient) => global::ModelGen.Trainer.ComputeGradients(this, batch, gradient);
+        public float ComputeGradients(global::ModelGen.Dataset batch, global::System.Span<float> gradient) => global::ModelGen.CompilerServices.GeneratedModel.ComputeGradients(this, batch, gradient);
 
         /// <summary>Saves parameters, optimizer state and history to <paramref name="path"/> (atomically: a failed save keeps the previous file).</summary>
-        public void Save(string path) => global::ModelGen.ModelStore.Save(this, path);
+        public void Save(string path) => global::ModelGen.CompilerServices.GeneratedModel.Save(this, path);
 
         /// <summary>Loads a model saved by <see cref="Save"/>; refuses files of another architecture.</summary>
         public static LeNet5 Load(string path)
         {
             var model = new LeNet5(new float[ParameterCount]);
-            global::ModelGen.ModelStore.LoadInto(model, path);
+            global::ModelGen.CompilerServices.GeneratedModel.LoadInto(model, path);
             return model;
         }
+
+        long global::ModelGen.CompilerServices.IGeneratedNetwork.WorkspaceLength(int capacity) => CpuPasses.WorkspaceLength(capacity);
+
+        void global::ModelGen.CompilerServices.IGeneratedNetwork.Forward(in global::ModelGen.CompilerServices.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace) =>
+            CpuPasses.Forward(pass, parameters, workspace);
+
+        void global::ModelGen.CompilerServices.IGeneratedNetwork.Backward(in global::ModelGen.CompilerServices.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace, global::System.Span<float> gradient) =>
+            CpuPasses.Backward(pass, parameters, workspace, gradient);
     }
 }

@@ -16,12 +16,13 @@ internal static class ModelFileTestData
 
     /// <summary>Input(4) -> Dense(3, tanh) -> Dense(2, softmax): 4*3+3 + 3*2+2 = 23 parameters.</summary>
     public static NetworkDescription Small(string name = "Tests.SmallNet", int? parameterCountOverride = null) =>
-        new(
+        ModelGen.CompilerServices.GeneratedModel.Describe(
+            ModelGen.CompilerServices.GeneratedModel.ContractVersion,
             name,
             inputShape: [4],
             outputLength: 2,
             parameterCount: parameterCountOverride ?? 23,
-            workspaceLength: 9,
+            microBatch: 32,
             softmaxOutput: true,
             architecture: SmallArchitecture,
             fingerprint: FingerprintOf(SmallArchitecture),
@@ -41,12 +42,13 @@ internal static class ModelFileTestData
 
     /// <summary>Input(4) -> Dense(5, relu) -> Dense(2, softmax): 4*5+5 + 5*2+2 = 37 parameters.</summary>
     public static NetworkDescription Other() =>
-        new(
+        ModelGen.CompilerServices.GeneratedModel.Describe(
+            ModelGen.CompilerServices.GeneratedModel.ContractVersion,
             "Tests.OtherNet",
             inputShape: [4],
             outputLength: 2,
             parameterCount: 37,
-            workspaceLength: 12,
+            microBatch: 32,
             softmaxOutput: true,
             architecture: OtherArchitecture,
             fingerprint: FingerprintOf(OtherArchitecture),

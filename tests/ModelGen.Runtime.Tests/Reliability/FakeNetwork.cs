@@ -1,3 +1,4 @@
+using ModelGen.CompilerServices;
 using static ModelGen.Runtime.Tests.Persistence.ModelFileTestData;
 
 namespace ModelGen.Runtime.Tests.Reliability;
@@ -7,7 +8,7 @@ namespace ModelGen.Runtime.Tests.Reliability;
 /// the sample, so a test can make one sample's gradient huge or NaN while its loss stays finite. Its loss becomes NaN
 /// when a parameter is not finite, as a real network's would.
 /// </summary>
-internal sealed class FakeNetwork : INetwork
+internal sealed class FakeNetwork : IGeneratedNetwork
 {
     /// <summary>Feature 0 of a sample that produces <see cref="PoisonGradient"/> in every gradient element.</summary>
     public const float PoisonMark = 99f;
@@ -31,29 +32,35 @@ internal sealed class FakeNetwork : INetwork
     /// <summary>The parameters and the optimizer state when the poisoned sample was seen (batch size 1: before its step).</summary>
     public (float[] Parameters, OptimizerState? Optimizer)? BeforePoison { get; private set; }
 
-    /// <summary>What <see cref="Forward"/> writes to every output (default: a valid distribution).</summary>
+    /// <summary>What <see cref="Forward"/> writes to every logit (default: a valid distribution after the softmax).</summary>
     public float OutputValue { get; set; } = 0.5f;
 
-    public void Forward(ReadOnlySpan<float> input, Span<float> workspace, Span<float> output) => output.Fill(OutputValue);
+    public long WorkspaceLength(int capacity) => WorkspaceLayout.PrefixLength(capacity, 4, 2);
 
-    public float ForwardLoss(ReadOnlySpan<float> input, int label, Span<float> workspace, Span<float> output)
-    {
-        Forward(input, workspace, output);
-        return Parameters.All(float.IsFinite) ? 0.7f : float.NaN;
-    }
+    /// <summary>Every logit is <see cref="OutputValue"/>, or NaN once a weight is not finite.</summary>
+    public void Forward(in BatchPass pass, ReadOnlySpan<float> parameters, Span<float> workspace) =>
+        WorkspaceLayout.Logits(workspace, pass.Capacity, 4, 2).Slice(0, 2 * pass.Count)
+            .Fill(Parameters.All(float.IsFinite) ? OutputValue : float.NaN);
 
-    public float ForwardBackward(ReadOnlySpan<float> input, int label, Span<float> workspace, Span<float> output, Span<float> gradient)
+    /// <summary>
+    /// A made-up mean gradient that depends on the samples, or <see cref="PoisonGradient"/> everywhere when a sample
+    /// carries <see cref="PoisonMark"/>.
+    /// </summary>
+    public void Backward(in BatchPass pass, ReadOnlySpan<float> parameters, Span<float> workspace, Span<float> gradient)
     {
-        var loss = ForwardLoss(input, label, workspace, output);
-        if (input[0] == PoisonMark)
+        var input = WorkspaceLayout.Input(workspace, pass.Capacity, 4, 2);
+        gradient.Clear();
+        for (var n = 0; n < pass.Count; n++)
         {
-            BeforePoison = ((float[])Parameters.Clone(), Optimizer?.GetState());
-            gradient.Fill(PoisonGradient);
-            return loss;
-        }
+            if (input[4 * n] == PoisonMark)
+            {
+                BeforePoison = ((float[])Parameters.Clone(), Optimizer?.GetState());
+                gradient.Fill(PoisonGradient);
+                return;
+            }
 
-        for (var i = 0; i < gradient.Length; i++) gradient[i] += 0.1f * (i % 5 - 2) + input[1];
-        return loss;
+            for (var i = 0; i < gradient.Length; i++) gradient[i] += (0.1f * (i % 5 - 2) + input[4 * n + 1]) / pass.Count;
+        }
     }
 
     /// <summary>Eight samples of 4 features; sample <paramref name="poisoned"/> (if any) carries <see cref="PoisonMark"/>.</summary>

@@ -1,0 +1,200 @@
+using System;
+using System.Collections.Generic;
+using System.Globalization;
+using System.Linq;
+using System.Text;
+using ModelGen.Generator.Model;
+
+namespace ModelGen.Generator.Planning;
+
+/// <summary>
+/// Turns checked layer shapes into the <see cref="ModelPlan"/>: Keras names, the parameter layout (kernel then bias per
+/// layer, Keras layouts), fan-in and fan-out of each kernel, every buffer of a pass with its name and place, which layers
+/// run backward and which compute d(loss)/d(input), costs, the evaluation micro-batch and the GPU's gradient slicing. It
+/// owns every decision the emitters act on; it is pure, so the plan tests need no compiler.
+/// </summary>
+internal static class ModelPlanner
+{
+    /// <summary>Floats a micro-batch's buffers may take (about 4 MB): an evaluation pass stays in the caches.</summary>
+    public const long MicroBatchBudget = 1L << 20;
+
+    /// <summary>The largest micro-batch; beyond it the kernels gain nothing.</summary>
+    public const int MaxMicroBatch = 64;
+
+    /// <summary>A GPU parameter-gradient kernel aims at about this many threads (parameters × batch slices).</summary>
+    public const int GpuGradientThreadTarget = 65536;
+
+    /// <summary>Most batch slices a GPU parameter gradient is split into before its fixed-order reduction.</summary>
+    public const int GpuMaxSlices = 64;
+
+    public static ModelPlan Plan(string ns, string className, Shape input, IReadOnlyList<ShapedLayer> shaped)
+    {
+        var kerasCounters = new Dictionary<LayerKind, int>();
+        var layers = new List<LayerPlan>();
+        var activations = new List<BufferPlan>();
+        var gradients = new List<BufferPlan>();
+        var parameterOffset = 0;
+        var trainableBefore = false;
+        var current = ContractBuffers.Input;
+        var currentShape = input;
+
+        for (var i = 0; i < shaped.Count; i++)
+        {
+            var s = shaped[i];
+            var isLast = i == shaped.Count - 1;
+            kerasCounters.TryGetValue(s.Kind, out var seen);
+            kerasCounters[s.Kind] = seen + 1;
+            var name = KerasBaseName(s.Kind) + (seen == 0 ? string.Empty : "_" + seen.ToString(CultureInfo.InvariantCulture));
+
+            ParameterTensor? kernel = null, bias = null;
+            int fanIn = 0, fanOut = 0;
+            if (s.Kind is LayerKind.Conv2D or LayerKind.Dense)
+            {
+                var kernelShape = s.Kind == LayerKind.Conv2D
+                    ? new[] { s.KernelSize, s.KernelSize, s.Input.Channels, s.Size }
+                    : new[] { (int)s.Input.Length, s.Size };
+                kernel = new ParameterTensor(name + "/kernel", Identifier(name) + "_kernel", parameterOffset, kernelShape.ToEquatableArray());
+                parameterOffset += kernel.Length;
+                bias = new ParameterTensor(name + "/bias", Identifier(name) + "_bias", parameterOffset, new[] { s.Size }.ToEquatableArray());
+                parameterOffset += bias.Length;
+
+                // Keras (Glorot): a conv kernel's fans are the receptive field times the channels in and out.
+                var receptive = s.Kind == LayerKind.Conv2D ? s.KernelSize * s.KernelSize : 1;
+                fanIn = receptive * (s.Kind == LayerKind.Conv2D ? s.Input.Channels : (int)s.Input.Length);
+                fanOut = receptive * s.Size;
+            }
+
+            var hasParameters = kernel is not null;
+            var runsBackward = trainableBefore || hasParameters;
+            var needsInputGradient = trainableBefore;
+
+            string output;
+            if (isLast) output = ContractBuffers.Logits;
+            else if (s.Kind == LayerKind.Flatten) output = current;    // channels last is already flat: a view
+            else
+            {
+                output = Identifier(name) + "_out";
+                activations.Add(new BufferPlan(output, $"{name} ({s.Kind} #{s.Position}) output", s.Output, 0));
+            }
+
+            string? outputGradient = null;
+            if (runsBackward)
+            {
+                outputGradient = isLast ? ContractBuffers.LogitsGradient : GradientOf(output);
+                if (!isLast && s.Kind != LayerKind.Flatten)
+                {
+                    gradients.Add(new BufferPlan(outputGradient, $"d(loss)/d({output})", s.Output, 0));
+                }
+            }
+
+            layers.Add(new LayerPlan(
+                s.Position, s.Kind, name, s.Input, s.Output, s.Size, s.KernelSize, s.Stride, s.Padding, s.PadTop, s.PadLeft, s.Activation,
+                kernel, bias, fanIn, fanOut,
+                InputBuffer: current,
+                OutputBuffer: output,
+                InputGradientBuffer: needsInputGradient ? GradientOf(current) : null,
+                OutputGradientBuffer: outputGradient,
+                RunsBackward: runsBackward,
+                MultiplyAdds: MultiplyAdds(s),
+                GpuGradientSlices: hasParameters ? GpuSlices(kernel!.Length + bias!.Length) : 1));
+
+            trainableBefore |= hasParameters;
+            current = output;
+            currentShape = s.Output;
+        }
+
+        // The layer area: activations in layer order, then their gradients.
+        var buffers = new List<BufferPlan>();
+        long offset = 0;
+        foreach (var b in activations.Concat(gradients))
+        {
+            buffers.Add(b with { OffsetPerSample = offset });
+            offset += b.PerSample;
+        }
+
+        var perSample = input.Length + 2 * currentShape.Length + offset;
+        var microBatch = MaxMicroBatch;
+        while (microBatch > 1 && microBatch * perSample > MicroBatchBudget) microBatch /= 2;
+
+        var gpuScratch = layers.Where(l => l.HasParameters && l.GpuGradientSlices > 1)
+            .Select(l => (long)l.GpuGradientSlices * l.ParameterCount).DefaultIfEmpty(0).Max();
+        var architecture = Architecture(input, shaped);
+        return new ModelPlan(
+            ns, className, input, layers.ToEquatableArray(), buffers.ToEquatableArray(), parameterOffset, offset, microBatch,
+            architecture, Fingerprint(architecture), layers.Sum(l => l.MultiplyAdds), (int)gpuScratch);
+    }
+
+    /// <summary>The name of the gradient of a buffer: conv2d_out → conv2d_grad_out.</summary>
+    public static string GradientOf(string buffer) =>
+        buffer == ContractBuffers.Logits ? ContractBuffers.LogitsGradient
+        : buffer.EndsWith("_out", StringComparison.Ordinal) ? buffer.Substring(0, buffer.Length - 4) + "_grad_out"
+        : buffer + "_grad";
+
+    /// <summary>Multiply-adds of one sample's forward pass through the layer.</summary>
+    public static long MultiplyAdds(ShapedLayer layer) => layer.Kind switch
+    {
+        LayerKind.Conv2D => layer.Output.Length * layer.KernelSize * layer.KernelSize * layer.Input.Channels,
+        LayerKind.Dense => layer.Input.Length * layer.Size,
+        _ => 0,
+    };
+
+    /// <summary>How many batch slices the GPU splits a layer's parameter gradient into (more threads for small layers).</summary>
+    public static int GpuSlices(int parameters) =>
+        parameters <= 0 ? 1 : Math.Max(1, Math.Min(GpuMaxSlices, (GpuGradientThreadTarget + parameters - 1) / parameters));
+
+    /// <summary>A Keras name as a C# identifier: conv2d_1 stays conv2d_1, max_pooling2d stays max_pooling2d.</summary>
+    private static string Identifier(string kerasName) => kerasName;
+
+    public static string KerasBaseName(LayerKind kind) => kind switch
+    {
+        LayerKind.Conv2D => "conv2d",
+        LayerKind.MaxPool2D => "max_pooling2d",
+        LayerKind.AvgPool2D => "average_pooling2d",
+        LayerKind.Flatten => "flatten",
+        _ => "dense",
+    };
+
+    /// <summary>The canonical text of the layer spec (its hash is the fingerprint model files are checked against).</summary>
+    public static string Architecture(Shape input, IReadOnlyList<ShapedLayer> layers)
+    {
+        var text = new StringBuilder();
+        text.Append("Input(").Append(input).Append(')');
+        foreach (var layer in layers)
+        {
+            text.Append(' ');
+            switch (layer.Kind)
+            {
+                case LayerKind.Conv2D:
+                    text.Append(FormattableString.Invariant($"Conv2D({layer.Size},k{layer.KernelSize},s{layer.Stride},{layer.Padding.ToString().ToLowerInvariant()},{layer.Activation.ToString().ToLowerInvariant()})"));
+                    break;
+                case LayerKind.MaxPool2D:
+                case LayerKind.AvgPool2D:
+                    text.Append(FormattableString.Invariant($"{layer.Kind}(p{layer.KernelSize},s{layer.Stride})"));
+                    break;
+                case LayerKind.Flatten:
+                    text.Append("Flatten");
+                    break;
+                case LayerKind.Dense:
+                    text.Append(FormattableString.Invariant($"Dense({layer.Size},{layer.Activation.ToString().ToLowerInvariant()})"));
+                    break;
+            }
+        }
+
+        return text.ToString();
+    }
+
+    /// <summary>64-bit FNV-1a of the architecture text, as 16 hex digits: stable across machines and runs.</summary>
+    public static string Fingerprint(string architecture)
+    {
+        const ulong offsetBasis = 14695981039346656037UL;
+        const ulong prime = 1099511628211UL;
+        var hash = offsetBasis;
+        foreach (var b in Encoding.UTF8.GetBytes(architecture))
+        {
+            hash ^= b;
+            hash *= prime;
+        }
+
+        return hash.ToString("x16", CultureInfo.InvariantCulture);
+    }
+}

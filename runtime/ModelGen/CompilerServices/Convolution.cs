@@ -1,0 +1,884 @@
+using System.ComponentModel;
+using System.Runtime.CompilerServices;
+using ModelGen.Cpu;
+
+namespace ModelGen.CompilerServices;
+
+/// <summary>
+/// Conv2D on the CPU, batch-major and channels last (for generated code only): the forward pass with its activation,
+/// the kernel and bias gradients, and the input gradient. Every call runs on a whole batch; the shape type argument
+/// is the layer's shape as type constants, so the JIT compiles a copy of each kernel with every dimension folded in.
+/// Dense layers run on the same kernels as the 1 × 1 convolution of a 1 × 1 image (<see cref="Dense"/>).
+/// </summary>
+/// <remarks>
+/// <para>
+/// Each direction is one <see cref="RegisterTile"/> multiply-add tile over the layer's data, vectorised over output
+/// channels (forward), over output channels with kernel taps as rows (kernel gradient) and over kernel taps (input
+/// gradient). Padding copies the input into a zero-bordered image in <c>scratch</c> first, so the tiles never test bounds.
+/// </para>
+/// <para>
+/// Work is split into items — output rows or sample tiles forward, kernel-tap tiles for the kernel gradient (each sums
+/// over the whole batch), samples for the input gradient — so every output value is computed by one item in a fixed
+/// order, and the results do not depend on the number of threads.
+/// </para>
+/// </remarks>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe class Convolution
+{
+    /// <summary>Floats of scratch memory the kernels of <typeparamref name="TShape"/> need for a pass of <paramref name="capacity"/> samples.</summary>
+    public static long ScratchLength<TShape>(int capacity) where TShape : IConvShape =>
+        (Geometry<TShape>.Padded ? 2L * capacity * Geometry<TShape>.Image : 0) + WeightsTransposedLength<TShape>();
+
+    private static long WeightsTransposedLength<TShape>() where TShape : IConvShape =>
+        (long)TShape.OutChannels * TShape.KernelSize * Geometry<TShape>.LinePad;
+
+    /// <summary>y = activation(x ∗ kernel + bias) for the pass's samples.</summary>
+    /// <param name="pass">The batch.</param>
+    /// <param name="x">Input, [count, InHeight, InWidth, InChannels].</param>
+    /// <param name="kernel">Keras layout [KernelSize, KernelSize, InChannels, OutChannels].</param>
+    /// <param name="bias">[OutChannels].</param>
+    /// <param name="y">Output, [count, OutHeight, OutWidth, OutChannels].</param>
+    /// <param name="scratch">At least <see cref="ScratchLength{TShape}"/> floats.</param>
+    public static void Forward<TShape, TActivation>(
+        in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> bias, Span<float> y, Span<float> scratch)
+        where TShape : IConvShape where TActivation : IActivationFunction
+    {
+        var count = pass.Count;
+        if (x.Length < (long)count * Geometry<TShape>.InputLength || kernel.Length < Geometry<TShape>.KernelLength
+            || bias.Length < TShape.OutChannels || y.Length < (long)count * Geometry<TShape>.OutputLength
+            || scratch.Length < ScratchLength<TShape>(count))
+        {
+            throw Kernels.TooShort(nameof(Forward));
+        }
+
+        fixed (float* xp = x)
+        fixed (float* kp = kernel)
+        fixed (float* bp = bias)
+        fixed (float* yp = y)
+        fixed (float* sp = scratch)
+        {
+            var source = PadInput<TShape>(pass, xp, sp);
+            var job = new ForwardJob<TShape, TActivation> { Source = source, Kernel = kp, Bias = bp, Y = yp, Count = count };
+            pass.Run(job.Items(), ref job);
+        }
+    }
+
+    /// <summary>
+    /// From dz = d(loss)/d(pre-activation): the kernel and bias gradients summed over the pass's samples (written, not
+    /// added), and, unless <paramref name="dx"/> is empty, d(loss)/d(x).
+    /// </summary>
+    /// <param name="pass">The batch.</param>
+    /// <param name="x">The forward pass's input, [count, InHeight, InWidth, InChannels].</param>
+    /// <param name="kernel">Keras layout [KernelSize, KernelSize, InChannels, OutChannels].</param>
+    /// <param name="dz">[count, OutHeight, OutWidth, OutChannels].</param>
+    /// <param name="dKernel">Receives Σ over samples of d(loss)/d(kernel).</param>
+    /// <param name="dBias">Receives Σ over samples of d(loss)/d(bias).</param>
+    /// <param name="dx">Receives d(loss)/d(x), [count, InHeight, InWidth, InChannels]; empty when not needed.</param>
+    /// <param name="scratch">At least <see cref="ScratchLength{TShape}"/> floats.</param>
+    public static void Backward<TShape>(
+        in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> kernel, ReadOnlySpan<float> dz,
+        Span<float> dKernel, Span<float> dBias, Span<float> dx, Span<float> scratch)
+        where TShape : IConvShape
+    {
+        var count = pass.Count;
+        if (x.Length < (long)count * Geometry<TShape>.InputLength || kernel.Length < Geometry<TShape>.KernelLength
+            || dz.Length < (long)count * Geometry<TShape>.OutputLength || dKernel.Length < Geometry<TShape>.KernelLength
+            || dBias.Length < TShape.OutChannels || (!dx.IsEmpty && dx.Length < (long)count * Geometry<TShape>.InputLength)
+            || scratch.Length < ScratchLength<TShape>(count))
+        {
+            throw Kernels.TooShort(nameof(Backward));
+        }
+
+        fixed (float* xp = x)
+        fixed (float* kp = kernel)
+        fixed (float* dzp = dz)
+        fixed (float* dkp = dKernel)
+        fixed (float* dbp = dBias)
+        fixed (float* dxp = dx)
+        fixed (float* sp = scratch)
+        {
+            var source = PadInput<TShape>(pass, xp, sp);
+            var gradient = new KernelGradientJob<TShape> { Source = source, Dz = dzp, DKernel = dkp, Count = count };
+            pass.Run(gradient.Items(), ref gradient);
+            var bias = new BiasGradientJob { Dz = dzp, DBias = dbp, Rows = count * TShape.OutHeight * TShape.OutWidth, Channels = TShape.OutChannels };
+            pass.Run(bias.Items(), ref bias);
+
+            if (dx.IsEmpty) return;
+            var transposed = sp + (Geometry<TShape>.Padded ? 2L * count * Geometry<TShape>.Image : 0);
+            var transpose = new TransposeJob<TShape> { Kernel = kp, Transposed = transposed };
+            pass.Run(transpose.Items(), ref transpose);
+            var input = new InputGradientJob<TShape>
+            {
+                Dz = dzp, Transposed = transposed, Dx = dxp, PaddedDx = sp + (long)count * Geometry<TShape>.Image, Count = count,
+            };
+            pass.Run(input.Items(), ref input);
+        }
+    }
+
+    /// <summary>The image the tiles read: x itself, or x copied into zero-bordered images at the start of scratch.</summary>
+    private static float* PadInput<TShape>(in BatchPass pass, float* x, float* scratch) where TShape : IConvShape
+    {
+        if (!Geometry<TShape>.Padded) return x;
+        var job = new PadJob<TShape> { X = x, Padded = scratch };
+        pass.Run(pass.Count, ref job);
+        return scratch;
+    }
+
+    /// <summary>Constants derived from a shape; expression-bodied, so they fold like the shape's own.</summary>
+    internal static class Geometry<T> where T : IConvShape
+    {
+        public static int InputLength
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.InHeight * T.InWidth * T.InChannels;
+        }
+
+        public static int OutputLength
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.OutHeight * T.OutWidth * T.OutChannels;
+        }
+
+        public static int KernelLength
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.KernelSize * T.KernelSize * T.InChannels * T.OutChannels;
+        }
+
+        /// <summary>Rows and columns the windows cover, padding included ('same' pads bottom and right as needed).</summary>
+        public static int PaddedHeight
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => (T.OutHeight - 1) * T.Stride + T.KernelSize;
+        }
+
+        public static int PaddedWidth
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => (T.OutWidth - 1) * T.Stride + T.KernelSize;
+        }
+
+        /// <summary>True when the windows reach outside the input, so the tiles read a zero-bordered copy.</summary>
+        public static bool Padded
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.PadTop > 0 || T.PadLeft > 0 || PaddedHeight > T.InHeight || PaddedWidth > T.InWidth;
+        }
+
+        public static int SourceHeight
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Padded ? PaddedHeight : T.InHeight;
+        }
+
+        public static int SourceWidth
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Padded ? PaddedWidth : T.InWidth;
+        }
+
+        /// <summary>Floats per row of the image the tiles read.</summary>
+        public static int Pitch
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => SourceWidth * T.InChannels;
+        }
+
+        /// <summary>Floats per image the tiles read.</summary>
+        public static int Image
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => SourceHeight * Pitch;
+        }
+
+        /// <summary>Taps of one kernel row (kx, channel): contiguous in the input rows and in the kernel.</summary>
+        public static int Line
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.KernelSize * T.InChannels;
+        }
+
+        /// <summary>A kernel row of the transposed weights, rounded up to whole vectors of any width (zeros after Line).</summary>
+        public static int LinePad
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => (Line + 15) & ~15;
+        }
+
+        /// <summary>True when the output is one pixel per sample, so forward tiles and kernel-gradient steps run over samples.</summary>
+        public static bool SamplesAsRows
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.OutHeight == 1 && T.OutWidth == 1;
+        }
+
+        /// <summary>True for a dense layer (1 × 1 kernel on a 1 × 1 image): each input gradient value has exactly one term set.</summary>
+        public static bool DenseInputGradient
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => T.InHeight == 1 && T.InWidth == 1 && T.KernelSize == 1 && !Padded;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- padding
+
+    private struct PadJob<TShape> : IParallelJob where TShape : IConvShape
+    {
+        public float* X;
+        public float* Padded;
+
+        public void Execute(int n)
+        {
+            int c = TShape.InChannels, width = Geometry<TShape>.SourceWidth;
+            var target = Padded + (long)n * Geometry<TShape>.Image;
+            new Span<float>(target, Geometry<TShape>.Image).Clear();
+            var rows = Math.Min(TShape.InHeight, Geometry<TShape>.SourceHeight - TShape.PadTop);
+            var columns = Math.Min(TShape.InWidth, width - TShape.PadLeft);
+            var source = X + (long)n * Geometry<TShape>.InputLength;
+            for (var iy = 0; iy < rows; iy++)
+            {
+                new ReadOnlySpan<float>(source + iy * TShape.InWidth * c, columns * c)
+                    .CopyTo(new Span<float>(target + ((iy + TShape.PadTop) * width + TShape.PadLeft) * c, columns * c));
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- forward
+
+    /// <summary>Forward steps: kernel row by kernel row, (kx, channel) by (kx, channel); rows of the tile are output pixels.</summary>
+    private struct ForwardSteps<TShape> : ITileSteps where TShape : IConvShape
+    {
+        private nint _operand, _weights;
+        private int _left, _lines;
+
+        public ForwardSteps()
+        {
+            _left = Geometry<TShape>.Line;
+            _lines = TShape.KernelSize;
+        }
+
+        public static int RowsPerLine
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => 24;
+        }
+
+        /// <summary>Next pixel to the right (stride apart), or the next sample for one-pixel outputs.</summary>
+        public static int RowStride
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Geometry<TShape>.SamplesAsRows ? Geometry<TShape>.Image : TShape.Stride * TShape.InChannels;
+        }
+
+        public static int LineStride
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => 0;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Next(out nint operand, out nint weights)
+        {
+            if (_left == 0)
+            {
+                if (--_lines == 0)
+                {
+                    operand = weights = 0;
+                    return false;
+                }
+
+                _operand += Geometry<TShape>.Pitch - Geometry<TShape>.Line;
+                _left = Geometry<TShape>.Line;
+            }
+
+            operand = _operand++;
+            weights = _weights;
+            _weights += TShape.OutChannels;
+            _left--;
+            return true;
+        }
+    }
+
+    private struct ForwardSink<TOps, TVec, TShape, TActivation> : ITileSink<TVec>
+        where TOps : IVectorOps<TVec> where TVec : unmanaged where TShape : IConvShape where TActivation : IActivationFunction
+    {
+        public float* Bias;
+        public float* Y;
+        public int LastBlock;
+        public TVec LastMask;
+        public bool LastPartial;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVec Initial(int block) =>
+            block == LastBlock && LastPartial ? TOps.LoadMasked(Bias + block * TOps.Lanes, LastMask) : TOps.Load(Bias + block * TOps.Lanes);
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Finish(int row, int block, TVec value)
+        {
+            // The activation runs afterwards over the item's stored outputs (ForwardJob): inlined here it would be copied into
+            // every accumulator's epilogue, crowd the tile's own code out of the JIT's inlining budget, and run on whole vectors
+            // for layers with fewer channels than lanes.
+            var target = Y + row * TShape.OutChannels + block * TOps.Lanes;
+            if (block == LastBlock && LastPartial) TOps.StoreMasked(target, value, LastMask);
+            else TOps.Store(target, value);
+        }
+    }
+
+    private struct ForwardTile<TShape, TActivation> : ITileBody where TShape : IConvShape where TActivation : IActivationFunction
+    {
+        public float* Source, Kernel, Bias, Y;
+        public int LastLanes;
+
+        public void Run<TOps, TVec, TRows, TBlocks>()
+            where TOps : IVectorOps<TVec> where TVec : unmanaged where TRows : struct, IConstant where TBlocks : struct, IConstant
+        {
+            var steps = new ForwardSteps<TShape>();
+            var sink = new ForwardSink<TOps, TVec, TShape, TActivation>
+            {
+                Bias = Bias, Y = Y, LastBlock = Unsafe.SizeOf<TBlocks>() - 1, LastMask = TOps.FirstLanes(LastLanes), LastPartial = LastLanes < TOps.Lanes,
+            };
+            RegisterTile.Run<TOps, TVec, TRows, TBlocks, ForwardSteps<TShape>, ForwardSink<TOps, TVec, TShape, TActivation>>(
+                Source, Kernel, ref steps, ref sink, LastLanes);
+        }
+    }
+
+    /// <summary>Items: one output row of one sample, or (for one-pixel outputs) one tile of samples × one group of channel blocks.</summary>
+    private struct ForwardJob<TShape, TActivation> : IParallelJob, IWidthGeneric where TShape : IConvShape where TActivation : IActivationFunction
+    {
+        public float* Source, Kernel, Bias, Y;
+        public int Count;
+        private int _item;
+
+        public int Items()
+        {
+            if (!Geometry<TShape>.SamplesAsRows) return Count * TShape.OutHeight;
+            var layout = new ChannelBlocks(TShape.OutChannels, Simd.Lanes);
+            return (Count + layout.MaxRows - 1) / layout.MaxRows * layout.Groups;
+        }
+
+        public readonly void Execute(int item)
+        {
+            // The job is shared by the threads: each item runs on its own copy.
+            var local = this;
+            local._item = item;
+            Simd.Run(ref local);
+        }
+
+        public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            var layout = new ChannelBlocks(TShape.OutChannels, TOps.Lanes);
+            var tile = new ForwardTile<TShape, TActivation> { Kernel = Kernel, Bias = Bias };
+            if (Geometry<TShape>.SamplesAsRows)
+            {
+                var group = _item % layout.Groups;
+                var first = _item / layout.Groups * layout.MaxRows;
+                var samples = Math.Min(layout.MaxRows, Count - first);
+                RunGroup<TOps, TVec>(ref tile, layout, group, samples, Source + (long)first * Geometry<TShape>.Image, Y + (long)first * TShape.OutChannels);
+                var columns = group * layout.PerTile * TOps.Lanes;
+                var width = Math.Min(TShape.OutChannels - columns, layout.PerTile * TOps.Lanes);
+                for (var s = 0; s < samples; s++) Activate<TOps, TVec>(Y + (long)(first + s) * TShape.OutChannels + columns, width);
+                return;
+            }
+
+            int n = _item / TShape.OutHeight, oy = _item % TShape.OutHeight;
+            var sourceRow = Source + (long)n * Geometry<TShape>.Image + oy * TShape.Stride * Geometry<TShape>.Pitch;
+            var outputRow = Y + ((long)n * TShape.OutHeight + oy) * TShape.OutWidth * TShape.OutChannels;
+            var (tiles, size, last) = RegisterTile.Split(TShape.OutWidth, layout.MaxRows);
+            for (var t = 0; t < tiles; t++)
+            {
+                var x0 = t * size;
+                for (var g = 0; g < layout.Groups; g++)
+                {
+                    RunGroup<TOps, TVec>(ref tile, layout, g, t == tiles - 1 ? last : size,
+                        sourceRow + x0 * TShape.Stride * TShape.InChannels, outputRow + x0 * TShape.OutChannels);
+                }
+            }
+
+            Activate<TOps, TVec>(outputRow, TShape.OutWidth * TShape.OutChannels);
+        }
+
+        /// <summary>Applies the activation to <paramref name="length"/> stored outputs, whole vectors then a masked tail.</summary>
+        private static void Activate<TOps, TVec>(float* y, int length) where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            if (TActivation.Function is Activation.None or Activation.Softmax) return;
+            var i = 0;
+            for (; i + TOps.Lanes <= length; i += TOps.Lanes) TOps.Store(y + i, ActivationMath.Apply<TOps, TVec, TActivation>(TOps.Load(y + i)));
+            if (i == length) return;
+            var mask = TOps.FirstLanes(length - i);
+            TOps.StoreMasked(y + i, ActivationMath.Apply<TOps, TVec, TActivation>(TOps.LoadMasked(y + i, mask)), mask);
+        }
+
+        private static void RunGroup<TOps, TVec>(ref ForwardTile<TShape, TActivation> tile, ChannelBlocks layout, int group, int rows, float* source, float* y)
+            where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            var offset = group * layout.PerTile * TOps.Lanes;
+            tile.Source = source;
+            tile.Y = y + offset;
+            var kernel = tile.Kernel;
+            var bias = tile.Bias;
+            tile.Kernel = kernel + offset;
+            tile.Bias = bias + offset;
+            tile.LastLanes = layout.LastLanesOf(group);
+            RegisterTile.Dispatch<TOps, TVec, ForwardTile<TShape, TActivation>>(rows, layout.BlocksOf(group), ref tile);
+            tile.Kernel = kernel;
+            tile.Bias = bias;
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- kernel gradient
+
+    /// <summary>Kernel-gradient steps: every output pixel of every sample; rows of the tile are kernel taps.</summary>
+    private struct KernelGradientSteps<TShape> : ITileSteps where TShape : IConvShape
+    {
+        private nint _operand, _weights;
+        private int _x, _y, _samples;
+
+        public KernelGradientSteps(int count)
+        {
+            _x = TShape.OutWidth;
+            _y = TShape.OutHeight;
+            _samples = count;
+        }
+
+        /// <summary>A tile covers whole kernel rows (Line taps each) or part of one.</summary>
+        public static int RowsPerLine
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Geometry<TShape>.Line;
+        }
+
+        public static int RowStride
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => 1;
+        }
+
+        public static int LineStride
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Geometry<TShape>.Pitch;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Next(out nint operand, out nint weights)
+        {
+            if (_x == 0)
+            {
+                _x = TShape.OutWidth;
+                _operand += TShape.Stride * Geometry<TShape>.Pitch - TShape.OutWidth * TShape.Stride * TShape.InChannels;
+                if (--_y == 0)
+                {
+                    _y = TShape.OutHeight;
+                    _operand += Geometry<TShape>.Image - TShape.OutHeight * TShape.Stride * Geometry<TShape>.Pitch;
+                    if (--_samples == 0)
+                    {
+                        operand = weights = 0;
+                        return false;
+                    }
+                }
+            }
+
+            operand = _operand;
+            weights = _weights;
+            _operand += TShape.Stride * TShape.InChannels;
+            _weights += TShape.OutChannels;
+            _x--;
+            return true;
+        }
+    }
+
+    private struct KernelGradientSink<TOps, TVec, TShape> : ITileSink<TVec>
+        where TOps : IVectorOps<TVec> where TVec : unmanaged where TShape : IConvShape
+    {
+        public float* DKernel;
+        public int LastBlock;
+        public TVec LastMask;
+        public bool LastPartial;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVec Initial(int block) => TOps.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Finish(int row, int block, TVec value)
+        {
+            // Tile rows are consecutive taps of the kernel (whole kernel rows follow each other), i.e. consecutive rows of dKernel.
+            var target = DKernel + row * TShape.OutChannels + block * TOps.Lanes;
+            if (block == LastBlock && LastPartial) TOps.StoreMasked(target, value, LastMask);
+            else TOps.Store(target, value);
+        }
+    }
+
+    private struct KernelGradientTile<TShape> : ITileBody where TShape : IConvShape
+    {
+        public float* Source, Dz, DKernel;
+        public int LastLanes, Count;
+
+        public void Run<TOps, TVec, TRows, TBlocks>()
+            where TOps : IVectorOps<TVec> where TVec : unmanaged where TRows : struct, IConstant where TBlocks : struct, IConstant
+        {
+            var steps = new KernelGradientSteps<TShape>(Count);
+            var sink = new KernelGradientSink<TOps, TVec, TShape>
+            {
+                DKernel = DKernel, LastBlock = Unsafe.SizeOf<TBlocks>() - 1, LastMask = TOps.FirstLanes(LastLanes), LastPartial = LastLanes < TOps.Lanes,
+            };
+            RegisterTile.Run<TOps, TVec, TRows, TBlocks, KernelGradientSteps<TShape>, KernelGradientSink<TOps, TVec, TShape>>(
+                Source, Dz, ref steps, ref sink, LastLanes);
+        }
+    }
+
+    /// <summary>Items: one tile of kernel taps × one group of output-channel blocks, each summed over the whole batch.</summary>
+    private struct KernelGradientJob<TShape> : IParallelJob, IWidthGeneric where TShape : IConvShape
+    {
+        public float* Source, Dz, DKernel;
+        public int Count;
+        private int _item;
+
+        public readonly int Items()
+        {
+            var layout = new ChannelBlocks(TShape.OutChannels, Simd.Lanes);
+            return TapTiles.For<TShape>(layout.MaxRows).Count * layout.Groups;
+        }
+
+        public readonly void Execute(int item)
+        {
+            // The job is shared by the threads: each item runs on its own copy.
+            var local = this;
+            local._item = item;
+            Simd.Run(ref local);
+        }
+
+        public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            var layout = new ChannelBlocks(TShape.OutChannels, TOps.Lanes);
+            var taps = TapTiles.For<TShape>(layout.MaxRows);
+            int group = _item % layout.Groups, t = _item / layout.Groups;
+            var (firstTap, rows) = taps.Tile(t);
+            var offset = group * layout.PerTile * TOps.Lanes;
+            var line = Geometry<TShape>.Line;
+            var tile = new KernelGradientTile<TShape>
+            {
+                Source = Source + firstTap / line * Geometry<TShape>.Pitch + firstTap % line,
+                Dz = Dz + offset,
+                DKernel = DKernel + (long)firstTap * TShape.OutChannels + offset,
+                LastLanes = layout.LastLanesOf(group),
+                Count = Count,
+            };
+            RegisterTile.Dispatch<TOps, TVec, KernelGradientTile<TShape>>(rows, layout.BlocksOf(group), ref tile);
+        }
+    }
+
+    /// <summary>
+    /// How the kernel taps (ky, kx, channel) are cut into tiles of at most MaxRows: parts of one kernel row when a row has
+    /// at least that many taps, else whole kernel rows, several per tile.
+    /// </summary>
+    private readonly record struct TapTiles(int Count, int TilesPerLine, int Size, int Last, bool WholeLines)
+    {
+        public static TapTiles For<TShape>(int maxRows) where TShape : IConvShape
+        {
+            var line = Geometry<TShape>.Line;
+            if (line >= maxRows)
+            {
+                var (perLine, size, last) = RegisterTile.Split(line, maxRows);
+                return new TapTiles(perLine * TShape.KernelSize, perLine, size, last, WholeLines: false);
+            }
+
+            var (tiles, lines, lastLines) = RegisterTile.Split(TShape.KernelSize, maxRows / line);
+            return new TapTiles(tiles, 1, lines * line, lastLines * line, WholeLines: true);
+        }
+
+        /// <summary>The first tap (index into the flattened kernel rows) and the number of taps of tile <paramref name="t"/>.</summary>
+        public (int FirstTap, int Rows) Tile(int t)
+        {
+            if (WholeLines) return (t * Size, t == Count - 1 ? Last : Size);
+            int ky = t / TilesPerLine, part = t % TilesPerLine, line = Size * (TilesPerLine - 1) + Last;
+            return (ky * line + part * Size, part == TilesPerLine - 1 ? Last : Size);
+        }
+    }
+
+    /// <summary>Items: one vector block of channels, summed over every output pixel of every sample in a fixed order.</summary>
+    private struct BiasGradientJob : IParallelJob, IWidthGeneric
+    {
+        public float* Dz, DBias;
+        public int Rows, Channels;
+        private int _block;
+
+        public readonly int Items() => (Channels + Simd.Lanes - 1) / Simd.Lanes;
+
+        public readonly void Execute(int item)
+        {
+            var local = this;
+            local._block = item;
+            Simd.Run(ref local);
+        }
+
+        public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            var first = _block * TOps.Lanes;
+            var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, Channels - first));
+            var column = Dz + first;
+            // Four interleaved partial sums hide the add latency; they are combined in a fixed order.
+            TVec s0 = TOps.Zero, s1 = TOps.Zero, s2 = TOps.Zero, s3 = TOps.Zero;
+            var r = 0;
+            for (; r + 4 <= Rows; r += 4)
+            {
+                s0 = TOps.Add(s0, TOps.LoadMasked(column + (long)r * Channels, mask));
+                s1 = TOps.Add(s1, TOps.LoadMasked(column + (long)(r + 1) * Channels, mask));
+                s2 = TOps.Add(s2, TOps.LoadMasked(column + (long)(r + 2) * Channels, mask));
+                s3 = TOps.Add(s3, TOps.LoadMasked(column + (long)(r + 3) * Channels, mask));
+            }
+
+            for (; r < Rows; r++) s0 = TOps.Add(s0, TOps.LoadMasked(column + (long)r * Channels, mask));
+            TOps.StoreMasked(DBias + first, TOps.Add(TOps.Add(s0, s1), TOps.Add(s2, s3)), mask);
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------------- input gradient
+
+    /// <summary>
+    /// Items: 16 output channels. kernel[ky, kx, c, o] → transposed[o, ky, kx·C + c], each kernel row padded with zeros to
+    /// whole vectors. Reads each kernel line once (16 channels are one vector), writes 16 rows sequentially.
+    /// </summary>
+    private struct TransposeJob<TShape> : IParallelJob where TShape : IConvShape
+    {
+        public float* Kernel, Transposed;
+
+        public readonly int Items() => (TShape.OutChannels + 15) / 16;
+
+        [SkipLocalsInit]
+        public readonly void Execute(int item)
+        {
+            int line = Geometry<TShape>.Line, pad = Geometry<TShape>.LinePad, k = TShape.KernelSize, outC = TShape.OutChannels;
+            int first = item * 16, channels = Math.Min(16, outC - first);
+            var block = stackalloc float[16];
+            for (var ky = 0; ky < k; ky++)
+            {
+                var rows = Transposed + (long)first * k * pad + ky * pad;
+                var source = Kernel + (long)ky * line * outC + first;
+                for (var j = 0; j < line; j++)
+                {
+                    new ReadOnlySpan<float>(source + (long)j * outC, channels).CopyTo(new Span<float>(block, channels));
+                    for (var o = 0; o < channels; o++) rows[(long)o * k * pad + j] = block[o];
+                }
+
+                for (var o = 0; o < channels; o++) new Span<float>(rows + (long)o * k * pad + line, pad - line).Clear();
+            }
+        }
+    }
+
+    /// <summary>Input-gradient steps: output channel by output channel; rows of the tile are output pixels (or samples).</summary>
+    private struct InputGradientSteps<TShape> : ITileSteps where TShape : IConvShape
+    {
+        private nint _operand, _weights;
+        private int _left;
+
+        public InputGradientSteps() => _left = TShape.OutChannels;
+
+        public static int RowsPerLine
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => 24;
+        }
+
+        /// <summary>dz of the next pixel to the right (or of the next sample, for dense layers).</summary>
+        public static int RowStride
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => TShape.OutChannels;
+        }
+
+        public static int LineStride
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => 0;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public bool Next(out nint operand, out nint weights)
+        {
+            if (_left == 0)
+            {
+                operand = weights = 0;
+                return false;
+            }
+
+            operand = _operand++;
+            weights = _weights;
+            _weights += TShape.KernelSize * Geometry<TShape>.LinePad;
+            _left--;
+            return true;
+        }
+    }
+
+    private struct InputGradientSink<TOps, TVec, TShape> : ITileSink<TVec>
+        where TOps : IVectorOps<TVec> where TVec : unmanaged where TShape : IConvShape
+    {
+        public float* Target;
+        public int LastBlock;
+        public TVec LastMask;
+        public bool LastPartial;
+
+        /// <summary>Floats between the targets of consecutive tile rows: the stride along x, or a sample for dense layers.</summary>
+        private static int RowTarget
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Geometry<TShape>.DenseInputGradient ? TShape.InChannels : TShape.Stride * TShape.InChannels;
+        }
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public TVec Initial(int block) => TOps.Zero;
+
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        public void Finish(int row, int block, TVec value)
+        {
+            var target = Target + row * RowTarget + block * TOps.Lanes;
+            var partial = block == LastBlock && LastPartial;
+            // Windows of neighbouring pixels overlap, so their contributions add up; a dense layer's have one term each.
+            if (!Geometry<TShape>.DenseInputGradient) value = TOps.Add(value, partial ? TOps.LoadMasked(target, LastMask) : TOps.Load(target));
+            if (partial) TOps.StoreMasked(target, value, LastMask);
+            else TOps.Store(target, value);
+        }
+    }
+
+    private struct InputGradientTile<TShape> : ITileBody where TShape : IConvShape
+    {
+        public float* Dz, Weights, Target;
+        public int LastLanes;
+
+        public void Run<TOps, TVec, TRows, TBlocks>()
+            where TOps : IVectorOps<TVec> where TVec : unmanaged where TRows : struct, IConstant where TBlocks : struct, IConstant
+        {
+            var steps = new InputGradientSteps<TShape>();
+            var sink = new InputGradientSink<TOps, TVec, TShape>
+            {
+                Target = Target, LastBlock = Unsafe.SizeOf<TBlocks>() - 1, LastMask = TOps.FirstLanes(LastLanes), LastPartial = LastLanes < TOps.Lanes,
+            };
+            RegisterTile.Run<TOps, TVec, TRows, TBlocks, InputGradientSteps<TShape>, InputGradientSink<TOps, TVec, TShape>>(
+                Dz, Weights, ref steps, ref sink, LastLanes);
+        }
+    }
+
+    /// <summary>
+    /// Items: one sample (its windows overlap, so one item owns all of its input gradient), or for dense layers one tile
+    /// of samples × one group of input blocks.
+    /// </summary>
+    private struct InputGradientJob<TShape> : IParallelJob, IWidthGeneric where TShape : IConvShape
+    {
+        public float* Dz, Transposed, Dx, PaddedDx;
+        public int Count;
+        private int _item;
+
+        public readonly int Items()
+        {
+            if (!Geometry<TShape>.DenseInputGradient) return Count;
+            var layout = new ChannelBlocks(Geometry<TShape>.Line, Simd.Lanes);
+            return (Count + layout.MaxRows - 1) / layout.MaxRows * layout.Groups;
+        }
+
+        public readonly void Execute(int item)
+        {
+            // The job is shared by the threads: each item runs on its own copy.
+            var local = this;
+            local._item = item;
+            Simd.Run(ref local);
+        }
+
+        public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            // Columns of the tile are the taps of one kernel row, in vector blocks.
+            var layout = new ChannelBlocks(Geometry<TShape>.Line, TOps.Lanes);
+            var tile = new InputGradientTile<TShape>();
+            if (Geometry<TShape>.DenseInputGradient)
+            {
+                var group = _item % layout.Groups;
+                var first = _item / layout.Groups * layout.MaxRows;
+                var offset = group * layout.PerTile * TOps.Lanes;
+                tile.Dz = Dz + (long)first * TShape.OutChannels;
+                tile.Weights = Transposed + offset;
+                tile.Target = Dx + (long)first * TShape.InChannels + offset;
+                tile.LastLanes = layout.LastLanesOf(group);
+                RegisterTile.Dispatch<TOps, TVec, InputGradientTile<TShape>>(Math.Min(layout.MaxRows, Count - first), layout.BlocksOf(group), ref tile);
+                return;
+            }
+
+            var n = _item;
+            var image = Geometry<TShape>.Padded ? PaddedDx + (long)n * Geometry<TShape>.Image : Dx + (long)n * Geometry<TShape>.InputLength;
+            new Span<float>(image, Geometry<TShape>.Image).Clear();
+            // Output row, kernel row, then pixels left to right: each input gradient value sums its terms in that order
+            // whatever the tile width (the vector width decides it), so every machine gets the same bits.
+            var (tiles, size, last) = RegisterTile.Split(TShape.OutWidth, layout.MaxRows);
+            for (var oy = 0; oy < TShape.OutHeight; oy++)
+            {
+                var dzRow = Dz + ((long)n * TShape.OutHeight + oy) * TShape.OutWidth * TShape.OutChannels;
+                for (var ky = 0; ky < TShape.KernelSize; ky++)
+                {
+                    for (var t = 0; t < tiles; t++)
+                    {
+                        var x0 = t * size;
+                        var rows = t == tiles - 1 ? last : size;
+                        tile.Dz = dzRow + x0 * TShape.OutChannels;
+                        var targetRow = image + (oy * TShape.Stride + ky) * Geometry<TShape>.Pitch + x0 * TShape.Stride * TShape.InChannels;
+                        for (var g = 0; g < layout.Groups; g++)
+                        {
+                            var offset = g * layout.PerTile * TOps.Lanes;
+                            tile.Weights = Transposed + ky * Geometry<TShape>.LinePad + offset;
+                            tile.Target = targetRow + offset;
+                            tile.LastLanes = layout.LastLanesOf(g);
+                            RegisterTile.Dispatch<TOps, TVec, InputGradientTile<TShape>>(rows, layout.BlocksOf(g), ref tile);
+                        }
+                    }
+                }
+            }
+
+            if (Geometry<TShape>.Padded) Crop(image, Dx + (long)n * Geometry<TShape>.InputLength);
+        }
+
+        /// <summary>dx = the input's part of the zero-bordered gradient image (inputs no window reaches get 0).</summary>
+        private static void Crop(float* padded, float* dx)
+        {
+            int c = TShape.InChannels, width = Geometry<TShape>.SourceWidth;
+            new Span<float>(dx, Geometry<TShape>.InputLength).Clear();
+            var rows = Math.Min(TShape.InHeight, Geometry<TShape>.SourceHeight - TShape.PadTop);
+            var columns = Math.Min(TShape.InWidth, width - TShape.PadLeft);
+            for (var iy = 0; iy < rows; iy++)
+            {
+                new ReadOnlySpan<float>(padded + ((iy + TShape.PadTop) * width + TShape.PadLeft) * c, columns * c)
+                    .CopyTo(new Span<float>(dx + iy * TShape.InWidth * c, columns * c));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// The vector blocks of a row of <c>length</c> floats (output channels, or kernel taps) and how tiles group them:
+/// <see cref="PerTile"/> blocks per tile (4, 2 or 1), the last group holding the rest.
+/// </summary>
+internal readonly struct ChannelBlocks
+{
+    public ChannelBlocks(int length, int lanes)
+    {
+        Length = length;
+        Lanes = lanes;
+        Blocks = (length + lanes - 1) / lanes;
+        PerTile = RegisterTile.BlocksPerTile(Blocks);
+        Groups = (Blocks + PerTile - 1) / PerTile;
+        MaxRows = RegisterTile.MaxRows(lanes, PerTile);
+    }
+
+    public int Length { get; }
+
+    public int Lanes { get; }
+
+    public int Blocks { get; }
+
+    public int PerTile { get; }
+
+    public int Groups { get; }
+
+    /// <summary>Rows of a tile with <see cref="PerTile"/> blocks (see <see cref="RegisterTile.MaxRows"/>).</summary>
+    public int MaxRows { get; }
+
+    public int BlocksOf(int group) => group == Groups - 1 ? Blocks - group * PerTile : PerTile;
+
+    /// <summary>Lanes of the last block of <paramref name="group"/> that belong to the row.</summary>
+    public int LastLanesOf(int group) => group == Groups - 1 ? Length - (Blocks - 1) * Lanes : Lanes;
+}

@@ -1,0 +1,176 @@
+using System.ComponentModel;
+using ModelGen.Cpu;
+
+namespace ModelGen.CompilerServices;
+
+/// <summary>
+/// MaxPool2D and AvgPool2D on the CPU, batch-major and channels last (for generated code only), vectorised over
+/// channels. Max pooling is free of data-dependent branches: on real data "is this the new maximum?" is a coin flip, and
+/// mispredicted branches cost more than the arithmetic. Its gradient goes to the first maximum of each window (row by
+/// row, left to right), as in TensorFlow. Each item is one sample.
+/// </summary>
+[EditorBrowsable(EditorBrowsableState.Never)]
+public static unsafe class Pooling
+{
+    /// <summary>y = the largest value of each window.</summary>
+    public static void MaxForward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, Span<float> y) where TShape : IPoolShape =>
+        Forward<TShape>(pass, x, y, average: false);
+
+    /// <summary>y = the mean of each window.</summary>
+    public static void AverageForward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, Span<float> y) where TShape : IPoolShape =>
+        Forward<TShape>(pass, x, y, average: true);
+
+    /// <summary>dx = 0, then each window's dy goes to the window's first maximum.</summary>
+    public static void MaxBackward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) where TShape : IPoolShape =>
+        Backward<TShape>(pass, x, dy, dx, average: false);
+
+    /// <summary>dx = 0, then each window cell gets its window's dy / (PoolSize²).</summary>
+    public static void AverageBackward<TShape>(in BatchPass pass, ReadOnlySpan<float> dy, Span<float> dx) where TShape : IPoolShape =>
+        Backward<TShape>(pass, default, dy, dx, average: true);
+
+    private static int InputLength<TShape>() where TShape : IPoolShape => TShape.InHeight * TShape.InWidth * TShape.Channels;
+
+    private static int OutputLength<TShape>() where TShape : IPoolShape => TShape.OutHeight * TShape.OutWidth * TShape.Channels;
+
+    private static void Forward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, Span<float> y, bool average) where TShape : IPoolShape
+    {
+        if (x.Length < (long)pass.Count * InputLength<TShape>() || y.Length < (long)pass.Count * OutputLength<TShape>())
+        {
+            throw Kernels.TooShort(average ? nameof(AverageForward) : nameof(MaxForward));
+        }
+
+        fixed (float* xp = x)
+        fixed (float* yp = y)
+        {
+            var job = new ForwardJob<TShape> { X = xp, Y = yp, Average = average };
+            pass.Run(pass.Count, ref job);
+        }
+    }
+
+    private static void Backward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool average)
+        where TShape : IPoolShape
+    {
+        var input = (long)pass.Count * InputLength<TShape>();
+        if ((!average && x.Length < input) || dy.Length < (long)pass.Count * OutputLength<TShape>() || dx.Length < input)
+        {
+            throw Kernels.TooShort(average ? nameof(AverageBackward) : nameof(MaxBackward));
+        }
+
+        fixed (float* xp = x)
+        fixed (float* dyp = dy)
+        fixed (float* dxp = dx)
+        {
+            var job = new BackwardJob<TShape> { X = xp, Dy = dyp, Dx = dxp, Average = average };
+            pass.Run(pass.Count, ref job);
+        }
+    }
+
+    /// <summary>Floats from a window's top-left value to window cell <paramref name="cell"/> (row-major), channel 0.</summary>
+    private static int CellOffset<TShape>(int cell) where TShape : IPoolShape =>
+        (cell / TShape.PoolSize * TShape.InWidth + cell % TShape.PoolSize) * TShape.Channels;
+
+    private struct ForwardJob<TShape> : IParallelJob, IWidthGeneric where TShape : IPoolShape
+    {
+        public float* X, Y;
+        public bool Average;
+        private int _sample;
+
+        public readonly void Execute(int item)
+        {
+            var local = this;
+            local._sample = item;
+            Simd.Run(ref local);
+        }
+
+        public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            int c = TShape.Channels, s = TShape.Stride, cells = TShape.PoolSize * TShape.PoolSize;
+            var scale = TOps.Broadcast(1f / cells);
+            var x = X + (long)_sample * InputLength<TShape>();
+            var y = Y + (long)_sample * OutputLength<TShape>();
+            for (var oy = 0; oy < TShape.OutHeight; oy++)
+            {
+                for (var ox = 0; ox < TShape.OutWidth; ox++)
+                {
+                    var corner = x + (oy * s * TShape.InWidth + ox * s) * c;
+                    var output = y + (oy * TShape.OutWidth + ox) * c;
+                    for (var ch = 0; ch < c; ch += TOps.Lanes)
+                    {
+                        var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
+                        var v = TOps.LoadMasked(corner + ch, mask);
+                        for (var cell = 1; cell < cells; cell++)
+                        {
+                            var next = TOps.LoadMasked(corner + CellOffset<TShape>(cell) + ch, mask);
+                            v = Average ? TOps.Add(v, next) : TOps.Max(v, next);
+                        }
+
+                        TOps.StoreMasked(output + ch, Average ? TOps.Multiply(v, scale) : v, mask);
+                    }
+                }
+            }
+        }
+    }
+
+    private struct BackwardJob<TShape> : IParallelJob, IWidthGeneric where TShape : IPoolShape
+    {
+        public float* X, Dy, Dx;
+        public bool Average;
+        private int _sample;
+
+        public readonly void Execute(int item)
+        {
+            var local = this;
+            local._sample = item;
+            Simd.Run(ref local);
+        }
+
+        public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            int c = TShape.Channels, s = TShape.Stride, cells = TShape.PoolSize * TShape.PoolSize;
+            var scale = TOps.Broadcast(1f / cells);
+            var x = X + (long)_sample * InputLength<TShape>();
+            var dx = Dx + (long)_sample * InputLength<TShape>();
+            var dy = Dy + (long)_sample * OutputLength<TShape>();
+            new Span<float>(dx, InputLength<TShape>()).Clear();
+            for (var oy = 0; oy < TShape.OutHeight; oy++)
+            {
+                for (var ox = 0; ox < TShape.OutWidth; ox++)
+                {
+                    var cornerIndex = (oy * s * TShape.InWidth + ox * s) * c;
+                    var gradient = dy + (oy * TShape.OutWidth + ox) * c;
+                    for (var ch = 0; ch < c; ch += TOps.Lanes)
+                    {
+                        var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
+                        var g = TOps.LoadMasked(gradient + ch, mask);
+                        var target = dx + cornerIndex + ch;
+                        if (Average)
+                        {
+                            var share = TOps.Multiply(g, scale);
+                            for (var cell = 0; cell < cells; cell++)
+                            {
+                                var at = target + CellOffset<TShape>(cell);
+                                TOps.StoreMasked(at, TOps.Add(TOps.LoadMasked(at, mask), share), mask);
+                            }
+
+                            continue;
+                        }
+
+                        // The window's maximum, then each cell equal to it that no earlier cell claimed takes the gradient.
+                        var corner = x + cornerIndex + ch;
+                        var m = TOps.LoadMasked(corner, mask);
+                        for (var cell = 1; cell < cells; cell++) m = TOps.Max(m, TOps.LoadMasked(corner + CellOffset<TShape>(cell), mask));
+                        var taken = TOps.Zero;
+                        for (var cell = 0; cell < cells; cell++)
+                        {
+                            var offset = CellOffset<TShape>(cell);
+                            var hit = TOps.AndNot(TOps.Equal(TOps.LoadMasked(corner + offset, mask), m), taken);
+                            var at = target + offset;
+                            TOps.StoreMasked(at, TOps.Add(TOps.LoadMasked(at, mask), TOps.And(g, hit)), mask);
+                            taken = TOps.Or(taken, hit);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
