@@ -139,6 +139,8 @@ public static class Activations
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             var i = _from;

@@ -364,6 +364,8 @@ public static unsafe class Convolution
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             var layout = new ChannelBlocks(TShape.OutChannels, TOps.Lanes);
@@ -547,6 +549,8 @@ public static unsafe class Convolution
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             var layout = new ChannelBlocks(TShape.OutChannels, TOps.Lanes);
@@ -611,6 +615,8 @@ public static unsafe class Convolution
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             var first = _block * TOps.Lanes;
@@ -665,13 +671,23 @@ public static unsafe class Convolution
         }
     }
 
-    /// <summary>Input-gradient steps: output channel by output channel; rows of the tile are output pixels (or samples).</summary>
+    /// <summary>
+    /// Input-gradient steps for one row of the input gradient: every output row whose windows reach it (its kernel row
+    /// ky), then every output channel; rows of the tile are output pixels (or samples, for dense layers). The sums over
+    /// the kernel rows stay in registers, so each input gradient value is written once per tile.
+    /// </summary>
     private struct InputGradientSteps<TShape> : ITileSteps where TShape : IConvShape
     {
-        private nint _operand, _weights;
-        private int _left;
+        private nint _row, _kernelRow, _weights;
+        private int _channel, _rows;
 
-        public InputGradientSteps() => _left = TShape.OutChannels;
+        /// <param name="firstKernelRow">The kernel row that the operand's output row reaches this input row with.</param>
+        /// <param name="kernelRows">Output rows to take: the operand's and those above it, a stride further down the kernel each.</param>
+        public InputGradientSteps(int firstKernelRow, int kernelRows)
+        {
+            _kernelRow = _weights = (nint)firstKernelRow * Geometry<TShape>.LinePad;
+            _rows = kernelRows;
+        }
 
         public static int RowsPerLine
         {
@@ -695,16 +711,24 @@ public static unsafe class Convolution
         [MethodImpl(MethodImplOptions.AggressiveInlining)]
         public bool Next(out nint operand, out nint weights)
         {
-            if (_left == 0)
+            if (_channel == TShape.OutChannels)
             {
-                operand = weights = 0;
-                return false;
+                if (--_rows <= 0)
+                {
+                    operand = weights = 0;
+                    return false;
+                }
+
+                // The output row above, whose windows reach this input row a stride further down the kernel.
+                _channel = 0;
+                _row -= TShape.OutWidth * TShape.OutChannels;
+                _kernelRow += TShape.Stride * Geometry<TShape>.LinePad;
+                _weights = _kernelRow;
             }
 
-            operand = _operand++;
+            operand = _row + _channel++;
             weights = _weights;
             _weights += TShape.KernelSize * Geometry<TShape>.LinePad;
-            _left--;
             return true;
         }
     }
@@ -742,12 +766,12 @@ public static unsafe class Convolution
     private struct InputGradientTile<TShape> : ITileBody where TShape : IConvShape
     {
         public float* Dz, Weights, Target;
-        public int LastLanes;
+        public int LastLanes, FirstKernelRow, KernelRows;
 
         public void Run<TOps, TVec, TRows, TBlocks>()
             where TOps : IVectorOps<TVec> where TVec : unmanaged where TRows : struct, IConstant where TBlocks : struct, IConstant
         {
-            var steps = new InputGradientSteps<TShape>();
+            var steps = new InputGradientSteps<TShape>(FirstKernelRow, KernelRows);
             var sink = new InputGradientSink<TOps, TVec, TShape>
             {
                 Target = Target, LastBlock = Unsafe.SizeOf<TBlocks>() - 1, LastMask = TOps.FirstLanes(LastLanes), LastPartial = LastLanes < TOps.Lanes,
@@ -758,8 +782,8 @@ public static unsafe class Convolution
     }
 
     /// <summary>
-    /// Items: one sample (its windows overlap, so one item owns all of its input gradient), or for dense layers one tile
-    /// of samples × one group of input blocks.
+    /// Items: one row of one sample's input gradient, which sums the terms of every output row whose windows reach it; or,
+    /// for dense layers, one tile of samples × one group of input blocks.
     /// </summary>
     private struct InputGradientJob<TShape> : IParallelJob, IWidthGeneric where TShape : IConvShape
     {
@@ -769,7 +793,7 @@ public static unsafe class Convolution
 
         public readonly int Items()
         {
-            if (!Geometry<TShape>.DenseInputGradient) return Count;
+            if (!Geometry<TShape>.DenseInputGradient) return Count * TShape.InHeight;
             var layout = new ChannelBlocks(Geometry<TShape>.Line, Simd.Lanes);
             return (Count + layout.MaxRows - 1) / layout.MaxRows * layout.Groups;
         }
@@ -782,11 +806,12 @@ public static unsafe class Convolution
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             // Columns of the tile are the taps of one kernel row, in vector blocks.
             var layout = new ChannelBlocks(Geometry<TShape>.Line, TOps.Lanes);
-            var tile = new InputGradientTile<TShape>();
+            var tile = new InputGradientTile<TShape> { KernelRows = 1 };
             if (Geometry<TShape>.DenseInputGradient)
             {
                 var group = _item % layout.Groups;
@@ -800,50 +825,49 @@ public static unsafe class Convolution
                 return;
             }
 
-            var n = _item;
-            var image = Geometry<TShape>.Padded ? PaddedDx + (long)n * Geometry<TShape>.Image : Dx + (long)n * Geometry<TShape>.InputLength;
-            new Span<float>(image, Geometry<TShape>.Image).Clear();
-            // Output row, kernel row, then pixels left to right: each input gradient value sums its terms in that order
-            // whatever the tile width (the vector width decides it), so every machine gets the same bits.
-            var (tiles, size, last) = RegisterTile.Split(TShape.OutWidth, layout.MaxRows);
-            for (var oy = 0; oy < TShape.OutHeight; oy++)
+            int n = _item / TShape.InHeight, iy = _item % TShape.InHeight, c = TShape.InChannels, s = TShape.Stride;
+            var dxRow = Dx + (long)n * Geometry<TShape>.InputLength + iy * TShape.InWidth * c;
+            var py = iy + TShape.PadTop; // the row in the zero-bordered image the windows cover
+            if (py >= Geometry<TShape>.SourceHeight)
             {
-                var dzRow = Dz + ((long)n * TShape.OutHeight + oy) * TShape.OutWidth * TShape.OutChannels;
-                for (var ky = 0; ky < TShape.KernelSize; ky++)
+                new Span<float>(dxRow, TShape.InWidth * c).Clear(); // below every window: no term at all
+                return;
+            }
+
+            var row = Geometry<TShape>.Padded ? PaddedDx + (long)n * Geometry<TShape>.Image + py * Geometry<TShape>.Pitch : dxRow;
+            new Span<float>(row, Geometry<TShape>.Pitch).Clear();
+
+            // Output rows oy reach this row with kernel row ky = py - oy·s: from the lowest such oy up, ky grows by s.
+            var lastOutputRow = Math.Min(TShape.OutHeight - 1, py / s);
+            var firstOutputRow = Math.Max(0, (py - TShape.KernelSize + s) / s);
+            if (firstOutputRow <= lastOutputRow)
+            {
+                tile.FirstKernelRow = py - lastOutputRow * s;
+                tile.KernelRows = lastOutputRow - firstOutputRow + 1;
+                var dzRow = Dz + ((long)n * TShape.OutHeight + lastOutputRow) * TShape.OutWidth * TShape.OutChannels;
+
+                // Tiles left to right, groups of taps, then pixels: the order every value's terms are added in.
+                var (tiles, size, last) = RegisterTile.Split(TShape.OutWidth, layout.MaxRows);
+                for (var t = 0; t < tiles; t++)
                 {
-                    for (var t = 0; t < tiles; t++)
+                    var x0 = t * size;
+                    tile.Dz = dzRow + x0 * TShape.OutChannels;
+                    for (var g = 0; g < layout.Groups; g++)
                     {
-                        var x0 = t * size;
-                        var rows = t == tiles - 1 ? last : size;
-                        tile.Dz = dzRow + x0 * TShape.OutChannels;
-                        var targetRow = image + (oy * TShape.Stride + ky) * Geometry<TShape>.Pitch + x0 * TShape.Stride * TShape.InChannels;
-                        for (var g = 0; g < layout.Groups; g++)
-                        {
-                            var offset = g * layout.PerTile * TOps.Lanes;
-                            tile.Weights = Transposed + ky * Geometry<TShape>.LinePad + offset;
-                            tile.Target = targetRow + offset;
-                            tile.LastLanes = layout.LastLanesOf(g);
-                            RegisterTile.Dispatch<TOps, TVec, InputGradientTile<TShape>>(rows, layout.BlocksOf(g), ref tile);
-                        }
+                        var offset = g * layout.PerTile * TOps.Lanes;
+                        tile.Weights = Transposed + offset;
+                        tile.Target = row + x0 * s * c + offset;
+                        tile.LastLanes = layout.LastLanesOf(g);
+                        RegisterTile.Dispatch<TOps, TVec, InputGradientTile<TShape>>(t == tiles - 1 ? last : size, layout.BlocksOf(g), ref tile);
                     }
                 }
             }
 
-            if (Geometry<TShape>.Padded) Crop(image, Dx + (long)n * Geometry<TShape>.InputLength);
-        }
-
-        /// <summary>dx = the input's part of the zero-bordered gradient image (inputs no window reaches get 0).</summary>
-        private static void Crop(float* padded, float* dx)
-        {
-            int c = TShape.InChannels, width = Geometry<TShape>.SourceWidth;
-            new Span<float>(dx, Geometry<TShape>.InputLength).Clear();
-            var rows = Math.Min(TShape.InHeight, Geometry<TShape>.SourceHeight - TShape.PadTop);
-            var columns = Math.Min(TShape.InWidth, width - TShape.PadLeft);
-            for (var iy = 0; iy < rows; iy++)
-            {
-                new ReadOnlySpan<float>(padded + ((iy + TShape.PadTop) * width + TShape.PadLeft) * c, columns * c)
-                    .CopyTo(new Span<float>(dx + iy * TShape.InWidth * c, columns * c));
-            }
+            if (!Geometry<TShape>.Padded) return;
+            // dx is the input's part of the zero-bordered row; columns no window reaches get 0.
+            var columns = Math.Min(TShape.InWidth, Geometry<TShape>.SourceWidth - TShape.PadLeft);
+            new ReadOnlySpan<float>(row + TShape.PadLeft * c, columns * c).CopyTo(new Span<float>(dxRow, columns * c));
+            if (columns < TShape.InWidth) new Span<float>(dxRow + columns * c, (TShape.InWidth - columns) * c).Clear();
         }
     }
 }

@@ -1,4 +1,5 @@
 using System.ComponentModel;
+using System.Runtime.CompilerServices;
 using ModelGen.Cpu;
 
 namespace ModelGen.CompilerServices;
@@ -42,8 +43,16 @@ public static unsafe class Pooling
         fixed (float* xp = x)
         fixed (float* yp = y)
         {
-            var job = new ForwardJob<TShape> { X = xp, Y = yp, Average = average };
-            pass.Run(pass.Count, ref job);
+            if (average)
+            {
+                var job = new ForwardJob<TShape, AverageMode> { X = xp, Y = yp };
+                pass.Run(pass.Count, ref job);
+            }
+            else
+            {
+                var job = new ForwardJob<TShape, MaxMode> { X = xp, Y = yp };
+                pass.Run(pass.Count, ref job);
+            }
         }
     }
 
@@ -60,19 +69,44 @@ public static unsafe class Pooling
         fixed (float* dyp = dy)
         fixed (float* dxp = dx)
         {
-            var job = new BackwardJob<TShape> { X = xp, Dy = dyp, Dx = dxp, Average = average };
-            pass.Run(pass.Count, ref job);
+            if (average)
+            {
+                var job = new BackwardJob<TShape, AverageMode> { X = xp, Dy = dyp, Dx = dxp };
+                pass.Run(pass.Count, ref job);
+            }
+            else
+            {
+                var job = new BackwardJob<TShape, MaxMode> { X = xp, Dy = dyp, Dx = dxp };
+                pass.Run(pass.Count, ref job);
+            }
         }
     }
 
     /// <summary>Floats from a window's top-left value to window cell <paramref name="cell"/> (row-major), channel 0.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static int CellOffset<TShape>(int cell) where TShape : IPoolShape =>
         (cell / TShape.PoolSize * TShape.InWidth + cell % TShape.PoolSize) * TShape.Channels;
 
-    private struct ForwardJob<TShape> : IParallelJob, IWidthGeneric where TShape : IPoolShape
+    /// <summary>Max or average, as a type argument: the JIT compiles each mode's loops without a test inside them.</summary>
+    private interface IPoolMode
+    {
+        static abstract bool IsAverage { get; }
+    }
+
+    private readonly struct MaxMode : IPoolMode
+    {
+        public static bool IsAverage => false;
+    }
+
+    private readonly struct AverageMode : IPoolMode
+    {
+        public static bool IsAverage => true;
+    }
+
+    /// <summary>Items: one sample. Channel block by channel block (the mask of a partial block is made once), then pixel by pixel.</summary>
+    private struct ForwardJob<TShape, TMode> : IParallelJob, IWidthGeneric where TShape : IPoolShape where TMode : IPoolMode
     {
         public float* X, Y;
-        public bool Average;
         private int _sample;
 
         public readonly void Execute(int item)
@@ -82,39 +116,41 @@ public static unsafe class Pooling
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             int c = TShape.Channels, s = TShape.Stride, cells = TShape.PoolSize * TShape.PoolSize;
             var scale = TOps.Broadcast(1f / cells);
             var x = X + (long)_sample * InputLength<TShape>();
             var y = Y + (long)_sample * OutputLength<TShape>();
-            for (var oy = 0; oy < TShape.OutHeight; oy++)
+            for (var ch = 0; ch < c; ch += TOps.Lanes)
             {
-                for (var ox = 0; ox < TShape.OutWidth; ox++)
+                var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
+                for (var oy = 0; oy < TShape.OutHeight; oy++)
                 {
-                    var corner = x + (oy * s * TShape.InWidth + ox * s) * c;
-                    var output = y + (oy * TShape.OutWidth + ox) * c;
-                    for (var ch = 0; ch < c; ch += TOps.Lanes)
+                    var inRow = x + oy * s * TShape.InWidth * c + ch;
+                    var outRow = y + oy * TShape.OutWidth * c + ch;
+                    for (var ox = 0; ox < TShape.OutWidth; ox++)
                     {
-                        var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
-                        var v = TOps.LoadMasked(corner + ch, mask);
+                        var corner = inRow + ox * s * c;
+                        var v = TOps.LoadMasked(corner, mask);
                         for (var cell = 1; cell < cells; cell++)
                         {
-                            var next = TOps.LoadMasked(corner + CellOffset<TShape>(cell) + ch, mask);
-                            v = Average ? TOps.Add(v, next) : TOps.Max(v, next);
+                            var next = TOps.LoadMasked(corner + CellOffset<TShape>(cell), mask);
+                            v = TMode.IsAverage ? TOps.Add(v, next) : TOps.Max(v, next);
                         }
 
-                        TOps.StoreMasked(output + ch, Average ? TOps.Multiply(v, scale) : v, mask);
+                        TOps.StoreMasked(outRow + ox * c, TMode.IsAverage ? TOps.Multiply(v, scale) : v, mask);
                     }
                 }
             }
         }
     }
 
-    private struct BackwardJob<TShape> : IParallelJob, IWidthGeneric where TShape : IPoolShape
+    /// <summary>Items: one sample (its windows may overlap, so one item owns all of its input gradient).</summary>
+    private struct BackwardJob<TShape, TMode> : IParallelJob, IWidthGeneric where TShape : IPoolShape where TMode : IPoolMode
     {
         public float* X, Dy, Dx;
-        public bool Average;
         private int _sample;
 
         public readonly void Execute(int item)
@@ -124,6 +160,7 @@ public static unsafe class Pooling
             Simd.Run(ref local);
         }
 
+        [MethodImpl(MethodImplOptions.AggressiveOptimization)]
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             int c = TShape.Channels, s = TShape.Stride, cells = TShape.PoolSize * TShape.PoolSize;
@@ -132,18 +169,17 @@ public static unsafe class Pooling
             var dx = Dx + (long)_sample * InputLength<TShape>();
             var dy = Dy + (long)_sample * OutputLength<TShape>();
             new Span<float>(dx, InputLength<TShape>()).Clear();
-            for (var oy = 0; oy < TShape.OutHeight; oy++)
+            for (var ch = 0; ch < c; ch += TOps.Lanes)
             {
-                for (var ox = 0; ox < TShape.OutWidth; ox++)
+                var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
+                for (var oy = 0; oy < TShape.OutHeight; oy++)
                 {
-                    var cornerIndex = (oy * s * TShape.InWidth + ox * s) * c;
-                    var gradient = dy + (oy * TShape.OutWidth + ox) * c;
-                    for (var ch = 0; ch < c; ch += TOps.Lanes)
+                    for (var ox = 0; ox < TShape.OutWidth; ox++)
                     {
-                        var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
-                        var g = TOps.LoadMasked(gradient + ch, mask);
-                        var target = dx + cornerIndex + ch;
-                        if (Average)
+                        var cornerIndex = (oy * s * TShape.InWidth + ox * s) * c + ch;
+                        var g = TOps.LoadMasked(dy + (oy * TShape.OutWidth + ox) * c + ch, mask);
+                        var target = dx + cornerIndex;
+                        if (TMode.IsAverage)
                         {
                             var share = TOps.Multiply(g, scale);
                             for (var cell = 0; cell < cells; cell++)
@@ -156,7 +192,7 @@ public static unsafe class Pooling
                         }
 
                         // The window's maximum, then each cell equal to it that no earlier cell claimed takes the gradient.
-                        var corner = x + cornerIndex + ch;
+                        var corner = x + cornerIndex;
                         var m = TOps.LoadMasked(corner, mask);
                         for (var cell = 1; cell < cells; cell++) m = TOps.Max(m, TOps.LoadMasked(corner + CellOffset<TShape>(cell), mask));
                         var taken = TOps.Zero;

@@ -167,7 +167,8 @@ internal static unsafe class RegisterTile
     /// 24 × 1, 12 × 2, 6 × 3 or 6 × 4 (and half that with 256- or 128-bit vectors, which have half the registers).
     /// </remarks>
     [SkipLocalsInit]
-    public static void Run<TOps, TVec, TRows, TBlocks, TSteps, TSink>(float* a, float* w, ref TSteps steps, ref TSink sink, int lastBlockLanes)
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Run<TOps, TVec, TRows, TBlocks, TSteps, TSink>(float* a, float* w, ref TSteps stepsIn, ref TSink sinkIn, int lastBlockLanes)
         where TOps : IVectorOps<TVec>
         where TVec : unmanaged
         where TRows : struct, IConstant
@@ -175,6 +176,10 @@ internal static unsafe class RegisterTile
         where TSteps : struct, ITileSteps
         where TSink : struct, ITileSink<TVec>
     {
+        // Local copies: the JIT keeps a struct local's fields in registers, while fields reached through a ref stay in
+        // memory, and the loop counters of the steps would then make a store-and-reload chain of every iteration.
+        var steps = stepsIn;
+        var sink = sinkIn;
         var lastMask = TOps.FirstLanes(lastBlockLanes);
         var lastPartial = lastBlockLanes < TOps.Lanes;
 

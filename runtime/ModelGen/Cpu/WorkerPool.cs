@@ -12,12 +12,21 @@ internal interface IParallelJob
 /// <summary>
 /// A fixed set of threads that run the numbered work items of one job, the calling thread included, and return when all
 /// are done. Built for the many short parallel loops of a training step (one per layer and direction): it allocates
-/// nothing per call, idle workers spin for a few tens of microseconds before they sleep, so back-to-back loops cost about
-/// a microsecond each, and a job is a struct on the caller's stack. Results must not depend on which thread runs an
-/// item (callers give each item its own outputs).
+/// nothing per call, idle workers spin for a while before they sleep, so back-to-back loops cost about a microsecond
+/// each, and a job is a struct on the caller's stack. Results must not depend on which thread runs an item (callers give
+/// each item its own outputs).
 /// </summary>
+/// <remarks>
+/// The items are cut into <see cref="ChunksPerThread"/> contiguous chunks per thread, and thread t first runs the chunks
+/// of its own share, items [t·n/T, (t+1)·n/T): consecutive layers split a batch the same way, so a thread goes on with the
+/// samples whose activations are already in its caches instead of fetching them from the other core's. A thread that
+/// finishes its share takes the chunks still unclaimed, so a late or slow thread costs little.
+/// </remarks>
 internal sealed unsafe class WorkerPool : IDisposable
 {
+    /// <summary>Chunks per thread: enough for the others to take over a slow thread's rest, few enough that claims are rare.</summary>
+    private const int ChunksPerThread = 4;
+
     /// <summary>Spins before an idle worker sleeps: long enough to bridge the gap between the loops of one step.</summary>
     private const int SpinsBeforeSleep = 4000;
 
@@ -32,13 +41,16 @@ internal sealed unsafe class WorkerPool : IDisposable
     private void* _job;
     private delegate*<void*, int, void> _execute;
     private int _items;
-    private int _next;
     private volatile bool _open;
-    private volatile int _generation;
-    private int _entered;
-    private int _exited;
     private volatile bool _stopping;
     private Exception? _error;
+
+    // Each counter on a cache line of its own: idle workers spin reading the generation and the caller the entered and
+    // exited counts while the busy ones take items, and sharing a line would make every take slow down all of them.
+    private readonly int[] _claimed;
+    private CacheLine _generation;
+    private CacheLine _entered;
+    private CacheLine _exited;
 
     public WorkerPool(int workers)
     {
@@ -48,10 +60,13 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
 
         WorkerCount = workers;
+        // Claim flags 16 ints (64 bytes) apart, so that claiming one chunk does not disturb the line of another.
+        _claimed = new int[workers * ChunksPerThread * 16];
         _threads = new Thread[workers - 1];
         for (var t = 0; t < _threads.Length; t++)
         {
-            _threads[t] = new Thread(Loop) { IsBackground = true, Name = $"ModelGen worker {t + 1}" };
+            var participant = t + 1;
+            _threads[t] = new Thread(() => Loop(participant)) { IsBackground = true, Name = $"ModelGen worker {participant}" };
             _threads[t].Start();
         }
     }
@@ -73,38 +88,43 @@ internal sealed unsafe class WorkerPool : IDisposable
         _job = Unsafe.AsPointer(ref job);
         _execute = &Execute<TJob>;
         _items = items;
-        _next = -1;
+        Array.Clear(_claimed);
         _error = null;
         _open = true;
-        _generation++;
+        Volatile.Write(ref _generation.Value, _generation.Value + 1);
         var sleepers = Interlocked.Exchange(ref _sleepers, 0);
         if (sleepers > 0) _wake.Release(sleepers);
 
-        Work();
+        Work(participant: 0);
 
         // Close the job, then wait for every worker that entered it to leave: after that none reads the caller's stack.
         _open = false;
+        // A full fence: the counts below must be read after the closing is seen by every worker. (A worker counts itself in
+        // and then reads _open; without the fence the two loads could pass the two stores and both sides would miss each other.)
+        Interlocked.MemoryBarrier();
         var spin = new SpinWait();
-        while (Volatile.Read(ref _entered) != Volatile.Read(ref _exited)) spin.SpinOnce(sleep1Threshold: -1);
+        while (Volatile.Read(ref _entered.Value) != Volatile.Read(ref _exited.Value)) spin.SpinOnce(sleep1Threshold: -1);
         _job = null;
         if (_error is { } error) ExceptionDispatchInfo.Capture(error).Throw();
     }
 
+    private int Generation => Volatile.Read(ref _generation.Value);
+
     private static void Execute<TJob>(void* job, int item) where TJob : struct, IParallelJob =>
         Unsafe.AsRef<TJob>(job).Execute(item);
 
-    private void Loop()
+    private void Loop(int participant)
     {
         var seen = 0;
         while (true)
         {
             WaitForGeneration(seen);
             if (_stopping) return;
-            seen = _generation;
+            seen = Generation;
 
-            Interlocked.Increment(ref _entered);
-            if (_open && _generation == seen) Work();
-            Interlocked.Increment(ref _exited);
+            Interlocked.Increment(ref _entered.Value);
+            if (_open && Generation == seen) Work(participant);
+            Interlocked.Increment(ref _exited.Value);
         }
     }
 
@@ -113,14 +133,14 @@ internal sealed unsafe class WorkerPool : IDisposable
         var spin = new SpinWait();
         for (var i = 0; i < SpinsBeforeSleep; i++)
         {
-            if (_generation != seen || _stopping) return;
+            if (Generation != seen || _stopping) return;
             spin.SpinOnce(sleep1Threshold: -1);
         }
 
-        while (_generation == seen && !_stopping)
+        while (Generation == seen && !_stopping)
         {
             Interlocked.Increment(ref _sleepers);
-            if (_generation != seen || _stopping)
+            if (Generation != seen || _stopping)
             {
                 // Withdraw the registration, unless a Run already counted it (then its release is ours to take).
                 int s;
@@ -141,16 +161,22 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
     }
 
-    private void Work()
+    private void Work(int participant)
     {
         var job = _job;
         var execute = _execute;
-        int item;
-        while ((item = Interlocked.Increment(ref _next)) < _items)
+        var items = _items;
+        var chunks = WorkerCount * ChunksPerThread;
+        // Own share first, then everyone else's in order.
+        for (var k = 0; k < chunks; k++)
         {
+            var chunk = (participant * ChunksPerThread + k) % chunks;
+            if (Interlocked.Exchange(ref _claimed[chunk * 16], 1) != 0) continue;
+            var first = (int)((long)items * chunk / chunks);
+            var end = (int)((long)items * (chunk + 1) / chunks);
             try
             {
-                execute(job, item);
+                for (var item = first; item < end; item++) execute(job, item);
             }
             catch (Exception e)
             {
@@ -163,9 +189,17 @@ internal sealed unsafe class WorkerPool : IDisposable
     {
         if (_stopping) return;
         _stopping = true;
-        _generation++;
+        Volatile.Write(ref _generation.Value, _generation.Value + 1);
         _wake.Release(_threads.Length);
         foreach (var thread in _threads) thread.Join();
         _wake.Dispose();
+    }
+
+    /// <summary>An int alone on a 128-byte line (two 64-byte lines: adjacent-line prefetchers fetch pairs).</summary>
+    [System.Runtime.InteropServices.StructLayout(System.Runtime.InteropServices.LayoutKind.Explicit, Size = 128)]
+    private struct CacheLine
+    {
+        [System.Runtime.InteropServices.FieldOffset(64)]
+        public int Value;
     }
 }
