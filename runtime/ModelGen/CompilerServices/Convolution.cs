@@ -1,5 +1,7 @@
 using System.ComponentModel;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 using ModelGen.Cpu;
 
 namespace ModelGen.CompilerServices;
@@ -27,7 +29,22 @@ public static unsafe class Convolution
 {
     /// <summary>Floats of scratch memory the kernels of <typeparamref name="TShape"/> need for a pass of <paramref name="capacity"/> samples.</summary>
     public static long ScratchLength<TShape>(int capacity) where TShape : IConvShape =>
-        (Geometry<TShape>.Padded ? 2L * capacity * Geometry<TShape>.Image : 0) + WeightsTransposedLength<TShape>();
+        (Geometry<TShape>.Padded ? 2L * capacity * Geometry<TShape>.Image : 0)
+        + Math.Max(WeightsTransposedLength<TShape>(), (long)SampleChunks<TShape>(capacity) * Geometry<TShape>.KernelLength);
+
+    /// <summary>Samples per chunk of the kernel gradient: each chunk's sum is a partial, the partials are added in order.</summary>
+    private const int SamplesPerChunk = 8;
+
+    /// <summary>Most chunks, so that their partial sums stay a small multiple of the kernel.</summary>
+    private const int MaxChunks = 8;
+
+    /// <summary>
+    /// How many chunks of samples the kernel gradient of a pass of <paramref name="count"/> samples is summed in: 1 for
+    /// dense layers (their inputs are small and every tile reads them all), else up to 8 — so that each thread sums the
+    /// samples whose activations its caches already hold. Fixed by the count alone, never by the threads.
+    /// </summary>
+    private static int SampleChunks<TShape>(int count) where TShape : IConvShape =>
+        Geometry<TShape>.SamplesAsRows ? 1 : Math.Clamp((count + SamplesPerChunk - 1) / SamplesPerChunk, 1, MaxChunks);
 
     private static long WeightsTransposedLength<TShape>() where TShape : IConvShape =>
         (long)TShape.OutChannels * TShape.KernelSize * Geometry<TShape>.LinePad;
@@ -98,8 +115,19 @@ public static unsafe class Convolution
         fixed (float* sp = scratch)
         {
             var source = PadInput<TShape>(pass, xp, sp);
-            var gradient = new KernelGradientJob<TShape> { Source = source, Dz = dzp, DKernel = dkp, Count = count };
+            var chunks = SampleChunks<TShape>(count);
+            var partials = sp + (Geometry<TShape>.Padded ? 2L * count * Geometry<TShape>.Image : 0);
+            var gradient = new KernelGradientJob<TShape>
+            {
+                Source = source, Dz = dzp, DKernel = chunks == 1 ? dkp : partials, Count = count, Chunks = chunks,
+            };
             pass.Run(gradient.Items(), ref gradient);
+            if (chunks > 1)
+            {
+                var reduce = new ChunkSumJob { Partials = partials, Target = dkp, Length = Geometry<TShape>.KernelLength, Chunks = chunks };
+                pass.Run(reduce.Items(), ref reduce);
+            }
+
             var bias = new BiasGradientJob { Dz = dzp, DBias = dbp, Rows = count * TShape.OutHeight * TShape.OutWidth, Channels = TShape.OutChannels };
             pass.Run(bias.Items(), ref bias);
 
@@ -529,16 +557,20 @@ public static unsafe class Convolution
     }
 
     /// <summary>Items: one tile of kernel taps × one group of output-channel blocks, each summed over the whole batch.</summary>
+    /// <summary>
+    /// Items: one chunk of samples × one tile of kernel taps × one group of output-channel blocks. With one chunk the
+    /// item's sum over the whole batch goes to dKernel; with several, each chunk's to its partial.
+    /// </summary>
     private struct KernelGradientJob<TShape> : IParallelJob, IWidthGeneric where TShape : IConvShape
     {
         public float* Source, Dz, DKernel;
-        public int Count;
+        public int Count, Chunks;
         private int _item;
 
         public readonly int Items()
         {
             var layout = new ChannelBlocks(TShape.OutChannels, Simd.Lanes);
-            return TapTiles.For<TShape>(layout.MaxRows).Count * layout.Groups;
+            return Chunks * TapTiles.For<TShape>(layout.MaxRows).Count * layout.Groups;
         }
 
         public readonly void Execute(int item)
@@ -550,24 +582,55 @@ public static unsafe class Convolution
         }
 
         [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-
         public void Run<TOps, TVec>() where TOps : IVectorOps<TVec> where TVec : unmanaged
         {
             var layout = new ChannelBlocks(TShape.OutChannels, TOps.Lanes);
             var taps = TapTiles.For<TShape>(layout.MaxRows);
-            int group = _item % layout.Groups, t = _item / layout.Groups;
+            var perChunk = taps.Count * layout.Groups;
+            int chunk = _item / perChunk, group = _item % layout.Groups, t = _item % perChunk / layout.Groups;
+            int first = (int)((long)Count * chunk / Chunks), samples = (int)((long)Count * (chunk + 1) / Chunks) - first;
             var (firstTap, rows) = taps.Tile(t);
             var offset = group * layout.PerTile * TOps.Lanes;
             var line = Geometry<TShape>.Line;
             var tile = new KernelGradientTile<TShape>
             {
-                Source = Source + firstTap / line * Geometry<TShape>.Pitch + firstTap % line,
-                Dz = Dz + offset,
-                DKernel = DKernel + (long)firstTap * TShape.OutChannels + offset,
+                Source = Source + (long)first * Geometry<TShape>.Image + firstTap / line * Geometry<TShape>.Pitch + firstTap % line,
+                Dz = Dz + (long)first * Geometry<TShape>.OutputLength + offset,
+                DKernel = DKernel + (long)chunk * Geometry<TShape>.KernelLength + (long)firstTap * TShape.OutChannels + offset,
                 LastLanes = layout.LastLanesOf(group),
-                Count = Count,
+                Count = samples,
             };
             RegisterTile.Dispatch<TOps, TVec, KernelGradientTile<TShape>>(rows, layout.BlocksOf(group), ref tile);
+        }
+    }
+
+    /// <summary>Items: 4,096 values. target = partial 0 + partial 1 + … in chunk order.</summary>
+    private struct ChunkSumJob : IParallelJob
+    {
+        private const int Block = 4096;
+
+        public float* Partials, Target;
+        public int Length, Chunks;
+
+        public readonly int Items() => (Length + Block - 1) / Block;
+
+        public readonly void Execute(int item)
+        {
+            var first = item * Block;
+            var target = new Span<float>(Target + first, Math.Min(Block, Length - first));
+            new ReadOnlySpan<float>(Partials + first, target.Length).CopyTo(target);
+            for (var c = 1; c < Chunks; c++)
+            {
+                var partial = Partials + (long)c * Length + first;
+                var i = 0;
+                for (; i + System.Numerics.Vector<float>.Count <= target.Length; i += System.Numerics.Vector<float>.Count)
+                {
+                    var at = target.Slice(i);
+                    (new System.Numerics.Vector<float>(at) + new System.Numerics.Vector<float>(new ReadOnlySpan<float>(partial + i, System.Numerics.Vector<float>.Count))).CopyTo(at);
+                }
+
+                for (; i < target.Length; i++) target[i] += partial[i];
+            }
         }
     }
 
@@ -642,7 +705,8 @@ public static unsafe class Convolution
 
     /// <summary>
     /// Items: 16 output channels. kernel[ky, kx, c, o] → transposed[o, ky, kx·C + c], each kernel row padded with zeros to
-    /// whole vectors. Reads each kernel line once (16 channels are one vector), writes 16 rows sequentially.
+    /// whole vectors: per kernel row a (K·C) × O matrix transposed, in 8 × 8 blocks held in registers where the machine has
+    /// AVX (24 shuffles move 64 floats), value by value at the edges.
     /// </summary>
     private struct TransposeJob<TShape> : IParallelJob where TShape : IConvShape
     {
@@ -650,24 +714,72 @@ public static unsafe class Convolution
 
         public readonly int Items() => (TShape.OutChannels + 15) / 16;
 
-        [SkipLocalsInit]
         public readonly void Execute(int item)
         {
             int line = Geometry<TShape>.Line, pad = Geometry<TShape>.LinePad, k = TShape.KernelSize, outC = TShape.OutChannels;
-            int first = item * 16, channels = Math.Min(16, outC - first);
-            var block = stackalloc float[16];
+            int first = item * 16, end = Math.Min(outC, first + 16), stride = k * pad;
             for (var ky = 0; ky < k; ky++)
             {
-                var rows = Transposed + (long)first * k * pad + ky * pad;
-                var source = Kernel + (long)ky * line * outC + first;
-                for (var j = 0; j < line; j++)
+                var source = Kernel + (long)ky * line * outC;   // [line, outC]
+                var target = Transposed + ky * pad;            // [outC, ...] with rows 'stride' apart
+                var o = first;
+                if (Avx.IsSupported)
                 {
-                    new ReadOnlySpan<float>(source + (long)j * outC, channels).CopyTo(new Span<float>(block, channels));
-                    for (var o = 0; o < channels; o++) rows[(long)o * k * pad + j] = block[o];
+                    for (; o + 8 <= end; o += 8)
+                    {
+                        var j = 0;
+                        for (; j + 8 <= line; j += 8) Transpose8x8(source + (long)j * outC + o, outC, target + (long)o * stride + j, stride);
+                        for (; j < line; j++)
+                        {
+                            for (var oo = o; oo < o + 8; oo++) target[(long)oo * stride + j] = source[(long)j * outC + oo];
+                        }
+                    }
                 }
 
-                for (var o = 0; o < channels; o++) new Span<float>(rows + (long)o * k * pad + line, pad - line).Clear();
+                for (; o < end; o++)
+                {
+                    for (var j = 0; j < line; j++) target[(long)o * stride + j] = source[(long)j * outC + o];
+                }
+
+                for (o = first; o < end; o++) new Span<float>(target + (long)o * stride + line, pad - line).Clear();
             }
+        }
+
+        /// <summary>target[c, r] = source[r, c] for an 8 × 8 block (rows sourceStride and targetStride floats apart).</summary>
+        private static void Transpose8x8(float* source, int sourceStride, float* target, int targetStride)
+        {
+            var r0 = Vector256.Load(source);
+            var r1 = Vector256.Load(source + sourceStride);
+            var r2 = Vector256.Load(source + 2 * sourceStride);
+            var r3 = Vector256.Load(source + 3 * sourceStride);
+            var r4 = Vector256.Load(source + 4 * sourceStride);
+            var r5 = Vector256.Load(source + 5 * sourceStride);
+            var r6 = Vector256.Load(source + 6 * sourceStride);
+            var r7 = Vector256.Load(source + 7 * sourceStride);
+            var t0 = Avx.UnpackLow(r0, r1);
+            var t1 = Avx.UnpackHigh(r0, r1);
+            var t2 = Avx.UnpackLow(r2, r3);
+            var t3 = Avx.UnpackHigh(r2, r3);
+            var t4 = Avx.UnpackLow(r4, r5);
+            var t5 = Avx.UnpackHigh(r4, r5);
+            var t6 = Avx.UnpackLow(r6, r7);
+            var t7 = Avx.UnpackHigh(r6, r7);
+            var s0 = Avx.Shuffle(t0, t2, 0x44);
+            var s1 = Avx.Shuffle(t0, t2, 0xEE);
+            var s2 = Avx.Shuffle(t1, t3, 0x44);
+            var s3 = Avx.Shuffle(t1, t3, 0xEE);
+            var s4 = Avx.Shuffle(t4, t6, 0x44);
+            var s5 = Avx.Shuffle(t4, t6, 0xEE);
+            var s6 = Avx.Shuffle(t5, t7, 0x44);
+            var s7 = Avx.Shuffle(t5, t7, 0xEE);
+            Avx.Permute2x128(s0, s4, 0x20).Store(target);
+            Avx.Permute2x128(s1, s5, 0x20).Store(target + targetStride);
+            Avx.Permute2x128(s2, s6, 0x20).Store(target + 2 * targetStride);
+            Avx.Permute2x128(s3, s7, 0x20).Store(target + 3 * targetStride);
+            Avx.Permute2x128(s0, s4, 0x31).Store(target + 4 * targetStride);
+            Avx.Permute2x128(s1, s5, 0x31).Store(target + 5 * targetStride);
+            Avx.Permute2x128(s2, s6, 0x31).Store(target + 6 * targetStride);
+            Avx.Permute2x128(s3, s7, 0x31).Store(target + 7 * targetStride);
         }
     }
 
