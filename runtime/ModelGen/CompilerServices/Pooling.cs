@@ -153,6 +153,21 @@ public static unsafe class Pooling
         public float* X, Dy, Dx;
         private int _sample;
 
+        /// <summary>Zeroes the input columns right of the last window and the rows below it ('valid' pooling leaves them out).</summary>
+        private static void ClearUncovered(float* dx)
+        {
+            int c = TShape.Channels, coveredRows = TShape.OutHeight * TShape.Stride, coveredColumns = TShape.OutWidth * TShape.Stride;
+            if (coveredColumns < TShape.InWidth)
+            {
+                for (var iy = 0; iy < coveredRows; iy++)
+                {
+                    new Span<float>(dx + (iy * TShape.InWidth + coveredColumns) * c, (TShape.InWidth - coveredColumns) * c).Clear();
+                }
+            }
+
+            new Span<float>(dx + coveredRows * TShape.InWidth * c, (TShape.InHeight - coveredRows) * TShape.InWidth * c).Clear();
+        }
+
         public readonly void Execute(int item)
         {
             var local = this;
@@ -168,7 +183,11 @@ public static unsafe class Pooling
             var x = X + (long)_sample * InputLength<TShape>();
             var dx = Dx + (long)_sample * InputLength<TShape>();
             var dy = Dy + (long)_sample * OutputLength<TShape>();
-            new Span<float>(dx, InputLength<TShape>()).Clear();
+            // Windows that tile the input (stride = pool size) each own their cells: the cells are written, not added to,
+            // and only the rows and columns no window reaches need clearing. Overlapping windows add up from zero.
+            var tiling = TShape.Stride == TShape.PoolSize;
+            if (!tiling) new Span<float>(dx, InputLength<TShape>()).Clear();
+            else ClearUncovered(dx);
             for (var ch = 0; ch < c; ch += TOps.Lanes)
             {
                 var mask = TOps.FirstLanes(Math.Min(TOps.Lanes, c - ch));
@@ -185,7 +204,7 @@ public static unsafe class Pooling
                             for (var cell = 0; cell < cells; cell++)
                             {
                                 var at = target + CellOffset<TShape>(cell);
-                                TOps.StoreMasked(at, TOps.Add(TOps.LoadMasked(at, mask), share), mask);
+                                TOps.StoreMasked(at, tiling ? share : TOps.Add(TOps.LoadMasked(at, mask), share), mask);
                             }
 
                             continue;
@@ -201,7 +220,8 @@ public static unsafe class Pooling
                             var offset = CellOffset<TShape>(cell);
                             var hit = TOps.AndNot(TOps.Equal(TOps.LoadMasked(corner + offset, mask), m), taken);
                             var at = target + offset;
-                            TOps.StoreMasked(at, TOps.Add(TOps.LoadMasked(at, mask), TOps.And(g, hit)), mask);
+                            var share = TOps.And(g, hit);
+                            TOps.StoreMasked(at, tiling ? share : TOps.Add(TOps.LoadMasked(at, mask), share), mask);
                             taken = TOps.Or(taken, hit);
                         }
                     }

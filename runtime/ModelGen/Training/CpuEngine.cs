@@ -80,16 +80,34 @@ internal sealed class CpuEngine : ITrainingEngine
     private Span<float> LogitsGradient(int count) =>
         WorkspaceLayout.LogitsGradient(_workspace, _capacity, _description.InputLength, _description.OutputLength).Slice(0, count * _description.OutputLength);
 
-    /// <summary>Copies samples order[start..start + count) of <paramref name="data"/> (or start.. in order) into the pass's inputs.</summary>
-    private void Gather(Dataset data, ReadOnlySpan<int> order, int start, int count)
+    /// <summary>
+    /// Copies samples order[start..start + count) of <paramref name="data"/> (or start.. in order) into the pass's inputs,
+    /// on the threads: each copies the samples its share of the first layer will read, so they arrive in its caches.
+    /// </summary>
+    private unsafe void Gather(Dataset data, int[]? order, int start, int count)
     {
-        var input = Input(count);
         var length = _description.InputLength;
-        for (var i = 0; i < count; i++)
+        fixed (float* input = Input(count))
         {
-            var sample = order.IsEmpty ? start + i : order[start + i];
-            data.Features(sample).CopyTo(input.Slice(i * length, length));
-            _labels[i] = data.Label(sample);
+            var job = new GatherJob { Data = data, Order = order, Start = start, Input = input, Labels = _labels, Length = length };
+            Run(count, ref job);
+        }
+    }
+
+    /// <summary>Items: one sample copied into the inputs, its label into the labels.</summary>
+    private unsafe struct GatherJob : IParallelJob
+    {
+        public Dataset Data;
+        public int[]? Order;
+        public int Start, Length;
+        public float* Input;
+        public int[] Labels;
+
+        public readonly void Execute(int item)
+        {
+            var sample = Order is null ? Start + item : Order[Start + item];
+            Data.Features(sample).CopyTo(new Span<float>(Input + (long)item * Length, Length));
+            Labels[item] = Data.Label(sample);
         }
     }
 
@@ -229,7 +247,7 @@ internal sealed class CpuEngine : ITrainingEngine
         for (var first = 0; first < data.Count; first += chunk)
         {
             var count = Math.Min(chunk, data.Count - first);
-            Gather(data, default, first, count);
+            Gather(data, null, first, count);
             _network.Forward(Pass(count, training: false), _model.Parameters, _workspace);
             var result = Losses.SoftmaxCrossEntropy(Logits(count), _labels.AsSpan(0, count), _description.OutputLength, default, default, 0f, default);
             loss += result.Sum;
@@ -243,7 +261,7 @@ internal sealed class CpuEngine : ITrainingEngine
     public float Gradient(Dataset batch, Span<float> gradient)
     {
         EnsureCapacity(batch.Count);
-        Gather(batch, default, 0, batch.Count);
+        Gather(batch, null, 0, batch.Count);
         var loss = ForwardBackward(batch.Count, _model.Parameters);
         _gradient.CopyTo(gradient);
         return (float)(loss.Sum / batch.Count);
