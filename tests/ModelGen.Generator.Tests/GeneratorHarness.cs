@@ -59,6 +59,21 @@ internal static class GeneratorHarness
     /// <summary>The MG analyzer's diagnostics over <paramref name="compilation"/>, with pragmas and severities applied.</summary>
     public static ImmutableArray<Diagnostic> AnalyzerDiagnostics(Compilation compilation) =>
         compilation.WithAnalyzers([new ModelAnalyzer()]).GetAnalyzerDiagnosticsAsync().GetAwaiter().GetResult();
+
+    /// <summary>Compiles <paramref name="compilation"/> to memory and loads the assembly into a collectible context.</summary>
+    public static Assembly Load(Compilation compilation)
+    {
+        using var stream = new MemoryStream();
+        var emit = compilation.Emit(stream);
+        if (!emit.Success)
+        {
+            throw new InvalidOperationException("Compilation failed:\n" + string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
+        }
+
+        stream.Position = 0;
+        var context = new AssemblyLoadContext("ModelGenTest" + Guid.NewGuid().ToString("N"), isCollectible: true);
+        return context.LoadFromStream(stream);
+    }
 }
 
 internal sealed record GeneratorRun(
@@ -82,17 +97,5 @@ internal sealed record GeneratorRun(
         Sources.Single(s => s.HintName.EndsWith(hintSuffix, StringComparison.Ordinal)).SourceText.ToString();
 
     /// <summary>Compiles to memory and loads the assembly into a collectible context.</summary>
-    public Assembly Load()
-    {
-        using var stream = new MemoryStream();
-        var emit = Output.Emit(stream);
-        if (!emit.Success)
-        {
-            throw new InvalidOperationException("Compilation failed:\n" + string.Join("\n", emit.Diagnostics.Where(d => d.Severity == DiagnosticSeverity.Error)));
-        }
-
-        stream.Position = 0;
-        var context = new AssemblyLoadContext("ModelGenTest" + Guid.NewGuid().ToString("N"), isCollectible: true);
-        return context.LoadFromStream(stream);
-    }
+    public Assembly Load() => GeneratorHarness.Load(Output);
 }

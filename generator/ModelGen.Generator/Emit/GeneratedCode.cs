@@ -60,6 +60,27 @@ internal static class GeneratedCode
         return name + "." + part + ".g.cs";
     }
 
+    /// <summary>
+    /// The optional parameters of the generated <c>Fit</c> after <c>train</c>: FitOptions' properties, one for one and in
+    /// their order (a test holds the two together), so the generated method and its stub declare the same signature.
+    /// </summary>
+    public static readonly (string Declaration, string Name)[] FitParameters =
+    [
+        ("int epochs = 1", "epochs"),
+        ("int batchSize = 32", "batchSize"),
+        ("global::ModelGen.Dataset? validation = null", "validation"),
+        ("global::ModelGen.Optimizer? optimizer = null", "optimizer"),
+        ("int? seed = null", "seed"),
+        ("global::ModelGen.ProgressReporter? progress = null", "progress"),
+        ("int? threads = null", "threads"),
+        ("global::System.Threading.CancellationToken cancellationToken = default", "cancellationToken"),
+    ];
+
+    /// <summary>The generated <c>Fit</c>'s declaration on one line, without its body (the stub's).</summary>
+    public static string FitDeclaration =>
+        "public global::ModelGen.TrainingHistory Fit(global::ModelGen.Dataset train, "
+        + string.Join(", ", System.Linq.Enumerable.Select(FitParameters, p => p.Declaration)) + ")";
+
     public static string Activation(ActivationKind activation) => activation switch
     {
         ActivationKind.None => "no activation",

@@ -212,14 +212,9 @@ internal static class ModelSurfaceEmitter
         w.Raw("public global::ModelGen.TrainingHistory Fit(");
         w.Indent();
         w.Raw("global::ModelGen.Dataset train,");
-        w.Raw("int epochs = 1,");
-        w.Raw("int batchSize = 32,");
-        w.Raw("global::ModelGen.Dataset? validation = null,");
-        w.Raw("global::ModelGen.Optimizer? optimizer = null,");
-        w.Raw("int? seed = null,");
-        w.Raw("global::ModelGen.ProgressReporter? progress = null,");
-        w.Raw("global::System.Threading.CancellationToken cancellationToken = default) =>");
-        w.Raw($"{model}.Fit(this, train, epochs, batchSize, validation, optimizer, seed, progress, cancellationToken);");
+        var fit = GeneratedCode.FitParameters;
+        for (var i = 0; i < fit.Length; i++) w.Raw(fit[i].Declaration + (i < fit.Length - 1 ? "," : ") =>"));
+        w.Raw($"{model}.Fit(this, train, {string.Join(", ", fit.Select(p => p.Name))});");
         w.Outdent();
         w.Raw();
         w.Raw("/// <summary>Mean loss and accuracy over <paramref name=\"data\"/>, like Keras's <c>evaluate</c>.</summary>");

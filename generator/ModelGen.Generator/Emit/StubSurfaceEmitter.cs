@@ -82,9 +82,7 @@ internal static class StubSurfaceEmitter
             $"public void Predict({ReadOnlySpan} input, {Span} output)",
             $"public float[] PredictBatch({ReadOnlySpan} inputs)",
             $"public int PredictClass({ReadOnlySpan} input)",
-            "public global::ModelGen.TrainingHistory Fit(global::ModelGen.Dataset train, int epochs = 1, int batchSize = 32, "
-                + "global::ModelGen.Dataset? validation = null, global::ModelGen.Optimizer? optimizer = null, int? seed = null, "
-                + "global::ModelGen.ProgressReporter? progress = null, global::System.Threading.CancellationToken cancellationToken = default)",
+            GeneratedCode.FitDeclaration,
             "public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data)",
             $"public float ComputeGradients(global::ModelGen.Dataset batch, {Span} gradient)",
             "public void Save(string path)",

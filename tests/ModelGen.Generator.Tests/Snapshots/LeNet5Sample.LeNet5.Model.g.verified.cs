@@ -229,8 +229,9 @@ namespace LeNet5Sample
             global::ModelGen.Optimizer? optimizer = null,
             int? seed = null,
             global::ModelGen.ProgressReporter? progress = null,
+            int? threads = null,
             global::System.Threading.CancellationToken cancellationToken = default) =>
-            global::ModelGen.CompilerServices.GeneratedModel.Fit(this, train, epochs, batchSize, validation, optimizer, seed, progress, cancellationToken);
+            global::ModelGen.CompilerServices.GeneratedModel.Fit(this, train, epochs, batchSize, validation, optimizer, seed, progress, threads, cancellationToken);
 
         /// <summary>Mean loss and accuracy over <paramref name="data"/>, like Keras's <c>evaluate</c>.</summary>
         public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data) => global::ModelGen.CompilerServices.GeneratedModel.Evaluate(this, data);
