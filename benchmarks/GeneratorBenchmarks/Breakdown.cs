@@ -21,6 +21,7 @@ internal static class Breakdown
         Time("parse + plan", () => ModelParser.Parse(declaration, symbol, sequential, default));
         Time("emit model surface", () => ModelSurfaceEmitter.Emit(plan));
         Time("emit CPU passes", () => CpuEmitter.Emit(plan));
+        Time("emit GPU kernels", () => GpuEmitter.Emit(plan));
         Time("whole first run (fresh driver)", () => Workload.NewDriver().RunGenerators(workload.Compilation));
         Time("first run on a new compilation", () => Workload.NewDriver().RunGenerators(new Workload().Compilation));
         Time("analyzer on the compilation", () => Workload.Analyze(workload.Compilation));

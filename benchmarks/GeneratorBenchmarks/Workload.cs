@@ -11,7 +11,7 @@ namespace ModelGen.GeneratorBenchmarks;
 
 /// <summary>
 /// What the compiler gives the generator and the analyzer for the LeNet5 sample: its model file as written, one
-/// unrelated file, and the .NET 10 and ModelGen references; plus the edits that the incremental runs see.
+/// unrelated file, and the .NET 10, ModelGen and ModelGen.Gpu references; plus the edits that the incremental runs see.
 /// </summary>
 internal sealed class Workload
 {
@@ -22,8 +22,16 @@ internal sealed class Workload
     private static readonly string Root =
         typeof(Workload).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().First(a => a.Key == "RepositoryRoot").Value!;
 
+    /// <summary>As the sample's: .NET 10, the ModelGen runtime, and ModelGen.Gpu with ILGPU (so the GPU kernels are generated too).</summary>
     private static readonly MetadataReference[] References =
-        [.. Basic.Reference.Assemblies.Net100.References.All, MetadataReference.CreateFromFile(typeof(SequentialAttribute).Assembly.Location)];
+    [
+        .. Basic.Reference.Assemblies.Net100.References.All,
+        MetadataReference.CreateFromFile(typeof(SequentialAttribute).Assembly.Location),
+        MetadataReference.CreateFromFile(typeof(ModelGen.Gpu.GpuSession).Assembly.Location),
+        .. typeof(ModelGen.Gpu.GpuSession).Assembly.GetReferencedAssemblies()
+            .Where(name => name.Name?.StartsWith("ILGPU", StringComparison.Ordinal) == true)
+            .Select(name => MetadataReference.CreateFromFile(Assembly.Load(name).Location)),
+    ];
 
     public static readonly string ModelSource = File.ReadAllText(Path.Combine(Root, "samples", "LeNet5", "LeNet5.cs"));
 

@@ -1,4 +1,5 @@
 using ModelGen;
+using ModelGen.Gpu;
 
 namespace LeNet5Sample;
 
@@ -51,7 +52,7 @@ internal static class TrainingDevices
     }
 
     /// <summary>The name of the first CUDA device, or null when there is none.</summary>
-    private static string? FindGpu() => null;
+    private static string? FindGpu() => GpuTrainer.FindCudaDevice();
 
     private sealed class CpuBackend(string description) : ITrainingBackend
     {
@@ -66,7 +67,11 @@ internal static class TrainingDevices
 
         public TrainingHistory Fit(LeNet5 model, Dataset train, FitOptions options)
         {
-            throw new SampleException($"--device gpu: {deviceName} cannot be used by this build.", Program.ExitUsage);
+            // The data set and every buffer stay on the device for the whole run; the steps run in the same training loop as
+            // on the CPU, and parameters, Adam moments and the history come back to the model at the end, so saving and
+            // resuming work as after CPU training.
+            using var session = new GpuSession(model, DeviceKind.Gpu);
+            return session.Fit(train, options);
         }
     }
 }

@@ -56,7 +56,7 @@ public class GeneratedNamesTests
         var generatedModels = 0;
         foreach (var source in Models())
         {
-            var run = GeneratorHarness.Run(source);
+            var run = GeneratorHarness.RunWithGpu(source); // every emitter, the GPU's included
             if (run.Errors.Any()) continue;
             var generatedTrees = run.Output.SyntaxTrees.Where(t => !run.Input.SyntaxTrees.Contains(t)).ToHashSet();
             Assert.NotEmpty(generatedTrees);
@@ -73,6 +73,10 @@ public class GeneratedNamesTests
         Assert.Contains("Conv2D_1_Kernel", direct);
         Assert.Contains("Backward", nested);
         Assert.Contains("conv2d_1_grad_out", nested);
+        Assert.Contains("GpuKernels", direct);
+        Assert.Contains("CreateGpuKernels", direct);
+        Assert.Contains("ParameterGradient", nested);
+        Assert.Contains("Conv2D_1_Gpu", nested);
 
         var missing = direct.Where(n => !GeneratedNames.IsMemberName(n))
             .Concat(nested.Where(n => !GeneratedNames.IsReservedForModelName(n)))

@@ -14,30 +14,44 @@ internal static class GeneratorHarness
 {
     private static readonly CSharpParseOptions s_parseOptions = new(LanguageVersion.Latest);
 
-    /// <summary>The .NET 10 reference assemblies plus the ModelGen runtime and everything it references (ILGPU, ...).</summary>
-    public static readonly ImmutableArray<MetadataReference> References = BuildReferences();
+    /// <summary>The .NET 10 reference assemblies plus the ModelGen runtime and everything it references: a CPU-only project.</summary>
+    public static readonly ImmutableArray<MetadataReference> References = BuildReferences(typeof(SequentialAttribute).Assembly);
 
-    private static ImmutableArray<MetadataReference> BuildReferences()
+    /// <summary><see cref="References"/> plus ModelGen.Gpu and ILGPU: a project where the generator also writes GPU kernels.</summary>
+    public static readonly ImmutableArray<MetadataReference> GpuReferences =
+        BuildReferences(typeof(SequentialAttribute).Assembly, typeof(ModelGen.Gpu.GpuSession).Assembly);
+
+    private static ImmutableArray<MetadataReference> BuildReferences(params Assembly[] libraries)
     {
         var references = new List<MetadataReference>(Basic.Reference.Assemblies.Net100.References.All);
-        var runtime = typeof(SequentialAttribute).Assembly;
-        references.Add(MetadataReference.CreateFromFile(runtime.Location));
-        foreach (var name in runtime.GetReferencedAssemblies())
+        var added = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var library in libraries)
         {
-            if (name.Name is null || name.Name.StartsWith("System", StringComparison.Ordinal) || name.Name == "netstandard") continue;
-            var assembly = Assembly.Load(name);
-            references.Add(MetadataReference.CreateFromFile(assembly.Location));
+            if (added.Add(library.Location)) references.Add(MetadataReference.CreateFromFile(library.Location));
+            foreach (var name in library.GetReferencedAssemblies())
+            {
+                if (name.Name is null || name.Name.StartsWith("System", StringComparison.Ordinal) || name.Name is "netstandard" or "mscorlib") continue;
+                var assembly = Assembly.Load(name);
+                if (added.Add(assembly.Location)) references.Add(MetadataReference.CreateFromFile(assembly.Location));
+            }
         }
 
         return [.. references];
     }
 
-    public static CSharpCompilation Compilation(params string[] sources) =>
+    public static CSharpCompilation Compilation(params string[] sources) => Compilation(References, sources);
+
+    /// <summary>A compilation that references ModelGen.Gpu (the generator writes GPU kernels too).</summary>
+    public static CSharpCompilation GpuCompilation(params string[] sources) => Compilation(GpuReferences, sources);
+
+    private static CSharpCompilation Compilation(ImmutableArray<MetadataReference> references, string[] sources) =>
         CSharpCompilation.Create(
             "ModelGenTestAssembly" + Guid.NewGuid().ToString("N"),
             sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, s_parseOptions, path: $"Model{i}.cs")),
-            References,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true));
+            references,
+            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true)
+                // As the SDK does: ILGPU targets an older System.Runtime, which unifies with .NET 10's.
+                .WithSpecificDiagnosticOptions([new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]));
 
     public static GeneratorDriver Driver(bool trackSteps = false) =>
         CSharpGeneratorDriver.Create(
@@ -49,9 +63,13 @@ internal static class GeneratorHarness
     /// Runs the generator, then the analyzer over the compilation with the generated code (as a build does); returns
     /// the updated compilation, the generator's own diagnostics, the analyzer's and the run result.
     /// </summary>
-    public static GeneratorRun Run(params string[] sources)
+    public static GeneratorRun Run(params string[] sources) => Run(Compilation(sources));
+
+    /// <summary>As <see cref="Run(string[])"/>, in a project that references ModelGen.Gpu.</summary>
+    public static GeneratorRun RunWithGpu(params string[] sources) => Run(GpuCompilation(sources));
+
+    private static GeneratorRun Run(CSharpCompilation compilation)
     {
-        var compilation = Compilation(sources);
         var driver = Driver().RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
         return new GeneratorRun(compilation, output, generatorDiagnostics, AnalyzerDiagnostics(output), driver.GetRunResult());
     }

@@ -26,9 +26,9 @@ public class IncrementalTests
 
     private const string Other = "namespace Samples; public static class Helper { public static int Twice(int x) => x * 2; }\n";
 
-    private static (GeneratorDriver Driver, Compilation Compilation) FirstRun()
+    private static (GeneratorDriver Driver, Compilation Compilation) FirstRun(bool gpu = false)
     {
-        var compilation = GeneratorHarness.Compilation(Model, Other);
+        var compilation = gpu ? GeneratorHarness.GpuCompilation(Model, Other) : GeneratorHarness.Compilation(Model, Other);
         var driver = GeneratorHarness.Driver(trackSteps: true).RunGenerators(compilation);
         return (driver, compilation);
     }
@@ -36,15 +36,21 @@ public class IncrementalTests
     private static IEnumerable<IncrementalStepRunReason> Reasons(GeneratorDriver driver, string step) =>
         driver.GetRunResult().Results.Single().TrackedSteps[step].SelectMany(s => s.Outputs).Select(o => o.Reason);
 
-    [Fact]
-    public void UnrelatedEdit_LeavesEveryStepCachedOrUnchanged()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void UnrelatedEdit_LeavesEveryStepCachedOrUnchanged(bool gpu)
     {
-        var (driver, compilation) = FirstRun();
+        var (driver, compilation) = FirstRun(gpu);
         var otherTree = compilation.SyntaxTrees.ElementAt(1);
         var edited = compilation.ReplaceSyntaxTree(otherTree, otherTree.WithChangedText(SourceText.From(Other + "// an unrelated edit\n")));
         driver = driver.RunGenerators(edited);
 
-        foreach (var step in new[] { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Plan })
+        // The reference check reruns on every compilation, but its value (a bool) is unchanged, so the GPU plans stay cached.
+        var steps = gpu
+            ? new[] { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Plan, ModelGenerator.Steps.GpuReferenced, ModelGenerator.Steps.GpuPlan }
+            : new[] { ModelGenerator.Steps.Parse, ModelGenerator.Steps.Plan };
+        foreach (var step in steps)
         {
             var reasons = Reasons(driver, step).ToList();
             Assert.NotEmpty(reasons);
@@ -68,6 +74,29 @@ public class IncrementalTests
         var diagnostic = Assert.Single(GeneratorHarness.AnalyzerDiagnostics(movedOutput));
         Assert.Equal("MG0111", diagnostic.Id);
         Assert.Equal(5, diagnostic.Location.GetLineSpan().StartLinePosition.Line);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void GpuKernels_AreGeneratedOnlyWhereModelGenGpuIsReferenced(bool gpu)
+    {
+        var (driver, _) = FirstRun(gpu);
+        var hints = driver.GetRunResult().Results.Single().GeneratedSources.Select(s => s.HintName).ToList();
+        Assert.Contains("Samples.Small.Cpu.g.cs", hints);
+        Assert.Equal(gpu, hints.Contains("Samples.Small.Gpu.g.cs"));
+    }
+
+    [Fact]
+    public void AddingTheGpuReference_AddsTheKernelsWithoutReplanning()
+    {
+        var (driver, compilation) = FirstRun(gpu: false);
+        var withGpu = compilation.AddReferences(GeneratorHarness.GpuReferences.Except(GeneratorHarness.References));
+        driver = driver.RunGenerators(withGpu);
+
+        Assert.All(Reasons(driver, ModelGenerator.Steps.Plan), r => Assert.True(r is IncrementalStepRunReason.Cached or IncrementalStepRunReason.Unchanged, r.ToString()));
+        Assert.Contains(IncrementalStepRunReason.New, Reasons(driver, ModelGenerator.Steps.GpuPlan));
+        Assert.Contains(driver.GetRunResult().Results.Single().GeneratedSources, s => s.HintName == "Samples.Small.Gpu.g.cs");
     }
 
     [Fact]

@@ -36,24 +36,34 @@ public class StubSurfaceTests
         }
         """;
 
-    [Fact]
-    public void ProgramUsingABrokenModel_ShowsOnlyTheMGError()
+    /// <summary>A project without and one with ModelGen.Gpu (where the real model also implements the GPU kernel source).</summary>
+    private static GeneratorRun Run(bool gpu, params string[] sources) =>
+        gpu ? GeneratorHarness.RunWithGpu(sources) : GeneratorHarness.Run(sources);
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void ProgramUsingABrokenModel_ShowsOnlyTheMGError(bool gpu)
     {
-        var run = GeneratorHarness.Run(WithoutFlatten, Program);
+        var run = Run(gpu, WithoutFlatten, Program);
         var error = Assert.Single(run.Errors);
         Assert.Equal("MG0106", error.Id);
         Assert.Contains(run.Sources, s => s.HintName == "LeNet5Sample.LeNet5.Stub.g.cs");
+        Assert.DoesNotContain(run.Sources, s => s.HintName.EndsWith(".Gpu.g.cs", StringComparison.Ordinal));
 
         // The same program builds against the real model.
-        Assert.Empty(GeneratorHarness.Run(Valid, Program).Errors);
+        Assert.Empty(Run(gpu, Valid, Program).Errors);
     }
 
-    [Fact]
-    public void StubSurface_HasEveryPublicMemberOfTheRealOne_ExceptTheLayerViews()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StubSurface_HasEveryPublicMemberOfTheRealOne_ExceptTheLayerViews(bool gpu)
     {
-        var real = Surface(GeneratorHarness.Run(Valid).Load().GetType("LeNet5Sample.LeNet5")!);
-        var stub = Surface(GeneratorHarness.Run(WithoutFlatten).Load().GetType("LeNet5Sample.LeNet5")!);
+        var real = Surface(Run(gpu, Valid).Load().GetType("LeNet5Sample.LeNet5")!);
+        var stub = Surface(Run(gpu, WithoutFlatten).Load().GetType("LeNet5Sample.LeNet5")!);
         Assert.Contains("Field Int32 ParameterCount", real);
+        Assert.Equal(gpu, real.Contains("Interface ModelGen.Gpu.CompilerServices.IGpuKernelSource"));
         Assert.Equal(real, stub);
     }
 

@@ -60,7 +60,7 @@ public sealed class DeviceTests
 
         var outputs = GpuTrainer.PredictBatch(network, inputs, DeviceKind.Cpu, log);
 
-        Assert.Equal(Inference.PredictBatch(network, inputs), outputs);
+        Assert.Equal(Models.CpuPredictBatch(network, inputs), outputs);
         Assert.Equal(string.Empty, log.ToString());
     }
 
@@ -71,5 +71,45 @@ public sealed class DeviceTests
     {
         var error = Assert.Throws<ArgumentException>(() => new GpuSession(new DenseOnly(seed: 1), kind));
         Assert.Contains("DeviceKind.Gpu or DeviceKind.CpuAccelerator", error.Message);
+    }
+
+    [Fact]
+    public void Session_OnANetworkWithoutGpuKernels_SaysToReferenceModelGenGpu()
+    {
+        // Generated where ModelGen.Gpu is not referenced: the generator writes no kernels and no ILGPU code.
+        var (assembly, hints) = InProcessCompiler.Compile(
+            ["using ModelGen;\nnamespace CpuOnly;\n[Sequential(4)]\n[Dense(3, Activation = Activation.Softmax)]\npublic partial class Small;\n"], referenceGpu: false);
+        Assert.DoesNotContain(hints, h => h.EndsWith(".Gpu.g.cs", StringComparison.Ordinal));
+        var network = (INetwork)Activator.CreateInstance(assembly.GetType("CpuOnly.Small")!, [(int?)1])!;
+
+        var error = Assert.Throws<ArgumentException>(() => new GpuSession(network, DeviceKind.CpuAccelerator));
+
+        Assert.Contains("has no GPU kernels", error.Message);
+        Assert.Contains("ModelGen.Gpu", error.Message);
+    }
+
+    [Fact]
+    public void ModelSurface_ShowsNoIlgpuType()
+    {
+        // The kernel source is implemented explicitly and the kernel set is private: no public member takes or returns ILGPU.
+        var type = typeof(LeNet5);
+        Assert.True(typeof(ModelGen.Gpu.CompilerServices.IGpuKernelSource).IsAssignableFrom(type));
+        var ilgpu = typeof(ILGPU.Index1D).Assembly;
+        var members = type.GetMembers(System.Reflection.BindingFlags.Public | System.Reflection.BindingFlags.Instance | System.Reflection.BindingFlags.Static);
+        foreach (var member in members)
+        {
+            var types = member switch
+            {
+                System.Reflection.MethodInfo m => m.GetParameters().Select(p => p.ParameterType).Append(m.ReturnType),
+                System.Reflection.PropertyInfo p => [p.PropertyType],
+                System.Reflection.FieldInfo f => [f.FieldType],
+                System.Reflection.ConstructorInfo c => c.GetParameters().Select(p => p.ParameterType),
+                Type nested => [nested],
+                _ => [],
+            };
+            Assert.DoesNotContain(types, t => t.Assembly == ilgpu);
+        }
+
+        Assert.DoesNotContain(type.GetNestedTypes(), t => t.IsPublic || t.IsNestedPublic);
     }
 }

@@ -1,9 +1,5 @@
 using System.Globalization;
-using System.Reflection;
 using System.Text;
-using Microsoft.CodeAnalysis;
-using Microsoft.CodeAnalysis.CSharp;
-using ModelGen.Generator;
 
 namespace ModelGen.Gpu.Tests;
 
@@ -23,26 +19,26 @@ public sealed class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output
         var random = new Random(20261127);
         var sources = new List<string>();
         for (var i = 0; i < Stacks; i++) sources.Add(RandomStack(random, $"Net{i}"));
-        var assembly = Compile(sources);
+        var (assembly, _) = InProcessCompiler.Compile(sources, referenceGpu: true);
         output.WriteLine(string.Join("\n", sources.Select(s => string.Join(" ", s.Split('\n').Skip(2).Select(l => l.Trim())))));
 
         var checkedModels = 0;
-        foreach (var (type, source) in assembly.GetTypes().Where(t => typeof(IGpuNetwork).IsAssignableFrom(t)).OrderBy(t => t.Name, StringComparer.Ordinal)
-                     .Select(t => (t, sources.Single(s => s.Contains($"partial class {t.Name};", StringComparison.Ordinal)))))
+        foreach (var type in assembly.GetTypes().Where(t => typeof(INetwork).IsAssignableFrom(t)).OrderBy(t => t.Name, StringComparer.Ordinal))
         {
-            var cpu = (IGpuNetwork)Activator.CreateInstance(type, [(int?)3])!;
+            var source = sources.Single(s => s.Contains($"partial class {type.Name};", StringComparison.Ordinal));
+            var cpu = (INetwork)Activator.CreateInstance(type, [(int?)3])!;
             var random2 = new Random(checkedModels);
             foreach (var view in cpu.Description.ParameterViews.Where(v => v.Name.EndsWith("/bias", StringComparison.Ordinal)))
             {
                 foreach (ref var b in view.Of(cpu.Parameters)) b = (float)(random2.NextDouble() - 0.5) * 0.2f;
             }
 
-            using var gpu = new GpuSession((IGpuNetwork)Activator.CreateInstance(type, [(int?)3])!, DeviceKind.CpuAccelerator);
+            using var gpu = new GpuSession((INetwork)Activator.CreateInstance(type, [(int?)3])!, DeviceKind.CpuAccelerator);
             cpu.Parameters.CopyTo(gpu.Network.Parameters, 0);
             var data = Models.Data(cpu, 3, seed: checkedModels);
             var what = $"{type.Name}\n{source}\n";
 
-            Tolerance.AssertClose(Inference.PredictBatch(cpu, data.AllFeatures), gpu.PredictBatch(data.AllFeatures), what + "outputs");
+            Tolerance.AssertClose(Models.CpuPredictBatch(cpu, data.AllFeatures), gpu.PredictBatch(data.AllFeatures), what + "outputs");
             var p = cpu.Description.ParameterCount;
             var expected = new float[p];
             var actual = new float[p];
@@ -113,33 +109,4 @@ public sealed class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output
     }
 
     private static string Invariant(FormattableString text) => text.ToString(CultureInfo.InvariantCulture);
-
-    private static Assembly Compile(List<string> sources)
-    {
-        var parse = new CSharpParseOptions(LanguageVersion.Latest);
-        var references = new List<MetadataReference>(Basic.Reference.Assemblies.Net100.References.All);
-        var runtime = typeof(INetwork).Assembly;
-        references.Add(MetadataReference.CreateFromFile(runtime.Location));
-        foreach (var name in runtime.GetReferencedAssemblies())
-        {
-            if (name.Name is null || name.Name.StartsWith("System", StringComparison.Ordinal) || name.Name == "netstandard") continue;
-            references.Add(MetadataReference.CreateFromFile(Assembly.Load(name).Location));
-        }
-
-        var compilation = CSharpCompilation.Create(
-            "RandomGpuStacks",
-            sources.Select((s, i) => CSharpSyntaxTree.ParseText(s, parse, path: $"Net{i}.cs")),
-            references,
-            new CSharpCompilationOptions(OutputKind.DynamicallyLinkedLibrary, nullableContextOptions: NullableContextOptions.Enable, allowUnsafe: true)
-                // As the SDK does: ILGPU targets an older System.Runtime, which unifies with .NET 10's.
-                .WithSpecificDiagnosticOptions([new("CS1701", ReportDiagnostic.Suppress), new("CS1702", ReportDiagnostic.Suppress)]));
-        CSharpGeneratorDriver.Create([new ModelGenerator().AsSourceGenerator()], parseOptions: parse)
-            .RunGeneratorsAndUpdateCompilation(compilation, out var output, out var generatorDiagnostics);
-        var problems = generatorDiagnostics.Concat(output.GetDiagnostics()).Where(d => d.Severity >= DiagnosticSeverity.Warning).ToList();
-        Assert.True(problems.Count == 0, "The random stacks do not compile cleanly:\n" + string.Join("\n", problems) + "\n" + string.Join("\n", sources));
-        using var stream = new MemoryStream();
-        var emit = output.Emit(stream);
-        Assert.True(emit.Success, string.Join("\n", emit.Diagnostics));
-        return Assembly.Load(stream.ToArray());
-    }
 }

@@ -55,9 +55,13 @@ internal static class Tolerance
 /// <summary>Test networks and data.</summary>
 internal static class Models
 {
+    /// <summary>The CPU path's batch prediction (the reference of every GPU output).</summary>
+    public static float[] CpuPredictBatch(INetwork network, ReadOnlySpan<float> inputs) =>
+        ModelGen.CompilerServices.GeneratedModel.PredictBatch((ModelGen.CompilerServices.IGeneratedNetwork)network, inputs);
+
     public static readonly string[] All = ["ConvStack", "PaddedStack", "PoolFirst", "DenseOnly", "NoParameters", "LeNet5"];
 
-    public static IGpuNetwork Create(string name, int seed) => name switch
+    public static INetwork Create(string name, int seed) => name switch
     {
         "ConvStack" => new ConvStack(seed),
         "PaddedStack" => new PaddedStack(seed),
@@ -69,7 +73,7 @@ internal static class Models
     };
 
     /// <summary>A network with Glorot kernels from <paramref name="seed"/> and non-zero biases, so every parameter matters.</summary>
-    public static IGpuNetwork Randomized(string name, int seed)
+    public static INetwork Randomized(string name, int seed)
     {
         var network = Create(name, seed);
         var random = new Random(seed);

@@ -88,6 +88,39 @@ public sealed class TrainingTests(Sessions sessions)
     }
 
     [Fact]
+    public void Fit_UpdateThatWouldOverflow_IsRefusedAtTheSameStepAsCpuAndChangesNothing()
+    {
+        // Moments of 1e37 and a learning rate of 1e30: the first update's α·m overflows, on both paths, before it is applied.
+        var cpu = Models.Randomized("ConvStack", seed: 85);
+        var gpu = sessions.For("ConvStack", cpu.Parameters);
+        var before = (float[])cpu.Parameters.Clone();
+        var train = Models.Data(cpu, 10, seed: 86);
+        Adam Huge()
+        {
+            var adam = new Adam(learningRate: 1e30);
+            var p = cpu.Description.ParameterCount;
+            adam.SetState(adam.GetState() with { Slots = [Enumerable.Repeat(1e37f, p).ToArray(), new float[p]] });
+            return adam;
+        }
+
+        FitOptions Options(Adam adam) => new() { Epochs = 1, BatchSize = 5, Seed = 1, Optimizer = adam, Progress = ParityTests.Quiet(), Threads = 2 };
+        var cpuAdam = Huge();
+        var gpuAdam = Huge();
+
+        var expected = Assert.Throws<TrainingDivergedException>(() => Trainer.Fit(cpu, train, Options(cpuAdam)));
+        var actual = Assert.Throws<TrainingDivergedException>(() => gpu.Fit(train, Options(gpuAdam)));
+
+        Assert.Equal((expected.Epoch, expected.Step), (actual.Epoch, actual.Step));
+        Assert.Equal(1, actual.Step);
+        Assert.Contains("The update was not applied", actual.Message);
+        Assert.Equal(expected.Message[..expected.Message.IndexOf(" (the largest gradient", StringComparison.Ordinal)],
+            actual.Message[..actual.Message.IndexOf(" (the largest gradient", StringComparison.Ordinal)]);
+        Assert.Equal(before, gpu.Network.Parameters);
+        Assert.Equal(0, gpuAdam.Iterations);
+        Assert.All(gpuAdam.GetState().Slots[0], m => Assert.Equal(1e37f, m));
+    }
+
+    [Fact]
     public void Fit_WithSgd_ThrowsTypedError()
     {
         var network = Models.Create("DenseOnly", seed: 1);

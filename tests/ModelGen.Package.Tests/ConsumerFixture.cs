@@ -55,8 +55,8 @@ public sealed class ConsumerFixture : IDisposable
 
     /// <summary>
     /// The repository's remote package sources, plus this machine's packages folder as a read-only source for the
-    /// third-party packages (fast, and offline once restored). Source mapping takes ModelGen from the fresh feed and
-    /// nowhere else; the repository's local folders (artifacts/packages) are left out, they may hold an older pack.
+    /// third-party packages (fast, and offline once restored). Source mapping takes ModelGen (and ModelGen.Gpu) from the fresh feed
+    /// and nowhere else; the repository's local folders (artifacts/packages) are left out, they may hold an older pack.
     /// </summary>
     private static string NuGetConfig(string feed)
     {
@@ -80,7 +80,8 @@ public sealed class ConsumerFixture : IDisposable
                 sources.Select(s => new XElement("add", new XAttribute("key", s.Key), new XAttribute("value", s.Value)))),
             new XElement("packageSourceMapping",
                 new XElement("packageSource", new XAttribute("key", "modelgen-local"),
-                    new XElement("package", new XAttribute("pattern", "ModelGen"))),
+                    new XElement("package", new XAttribute("pattern", "ModelGen")),
+                    new XElement("package", new XAttribute("pattern", "ModelGen.Gpu"))),
                 sources.Select(s => new XElement("packageSource", new XAttribute("key", s.Key),
                     new XElement("package", new XAttribute("pattern", "*"))))));
         return config.ToString();

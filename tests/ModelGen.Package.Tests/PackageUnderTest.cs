@@ -42,6 +42,9 @@ public sealed class PackageUnderTest : IDisposable
     /// <summary>Path of ModelGen.{Version}.nupkg.</summary>
     public string NupkgPath => Require($"ModelGen.{Version}.nupkg");
 
+    /// <summary>Path of the optional GPU package ModelGen.Gpu.{Version}.nupkg.</summary>
+    public string GpuNupkgPath => Require($"ModelGen.Gpu.{Version}.nupkg");
+
     /// <summary>Path of the symbols package ModelGen.{Version}.snupkg.</summary>
     public string SymbolsPath => Require($"ModelGen.{Version}.snupkg");
 

@@ -407,6 +407,6 @@ public sealed partial class SampleCommandTests(TrainedModelFixture fixture) : IC
     [GeneratedRegex(@"^ *(?<label>\d) \|(?<counts>(?: +\d+){10}) \| *(?<total>\d+) ", RegexOptions.Multiline)]
     private static partial Regex MatrixRow();
 
-    /// <summary>The CUDA device the sample would train on (none in a build without the GPU package).</summary>
-    private static string? CudaDevice() => null;
+    /// <summary>The CUDA device the sample trains on with --device gpu or auto, or null on a machine without one.</summary>
+    private static string? CudaDevice() => ModelGen.Gpu.GpuTrainer.FindCudaDevice();
 }

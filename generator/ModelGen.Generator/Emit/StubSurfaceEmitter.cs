@@ -7,12 +7,13 @@ namespace ModelGen.Generator.Emit;
 /// The model surface of a model whose layers have an error: the public members the real surface has (constants, the
 /// constructors, Predict/Fit/Evaluate/Save/Load, the passes the runtime drives), with placeholder values and bodies that
 /// throw. Code that uses the model then reports no CS0117/CS1061 of its own while the attributes are being fixed, so
-/// the MG error on the attribute is the only one. The per-layer views are left out: the layers are what is broken.
+/// the MG error on the attribute is the only one. The per-layer views are left out: the layers are what is broken. Where
+/// ModelGen.Gpu is referenced the stub implements its kernel source too, as the real model does.
 /// StubSurfaceTests compare this surface with the real one member by member.
 /// </summary>
 internal static class StubSurfaceEmitter
 {
-    public static string Emit(ModelStub stub)
+    public static string Emit(ModelStub stub, bool gpu)
     {
         var w = new SourceWriter();
         GeneratedCode.Header(w, stub.Namespace, stub.ClassName);
@@ -23,7 +24,7 @@ internal static class StubSurfaceEmitter
         w.Raw("/// <summary>");
         w.Line($"/// <para>{SourceWriter.Xml(stub.ClassName)}: not generated, its layer attributes have ModelGen (MG) errors; every member throws until they are fixed.</para>");
         w.Raw("/// </summary>");
-        w.Open($"partial class {stub.ClassName} : global::ModelGen.CompilerServices.IGeneratedNetwork");
+        w.Open($"partial class {stub.ClassName} : global::ModelGen.CompilerServices.IGeneratedNetwork{(gpu ? ", global::ModelGen.Gpu.CompilerServices.IGpuKernelSource" : string.Empty)}");
         w.Raw("private const string NotGenerated = " + broken + ";");
         w.Raw();
 
@@ -98,6 +99,12 @@ internal static class StubSurfaceEmitter
         w.Raw($"long {Services}.IGeneratedNetwork.WorkspaceLength(int capacity) => {Throw};");
         w.Raw($"void {Services}.IGeneratedNetwork.Forward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace) => {Throw};");
         w.Raw($"void {Services}.IGeneratedNetwork.Backward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace, {Span} gradient) => {Throw};");
+        if (gpu)
+        {
+            w.Raw("global::ModelGen.Gpu.CompilerServices.GpuKernelSet global::ModelGen.Gpu.CompilerServices.IGpuKernelSource.CreateGpuKernels(" +
+                $"global::ILGPU.Runtime.Accelerator accelerator) => {Throw};");
+        }
+
         w.Close();
         GeneratedCode.Footer(w, stub.Namespace);
         return w.ToString();

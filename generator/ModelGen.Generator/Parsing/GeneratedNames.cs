@@ -24,21 +24,24 @@ internal static class GeneratedNames
         "ComputeGradients", "Save", "Load",
         // The CPU passes (CpuEmitter).
         "CpuPasses", "Forward", "Backward", "WorkspaceLength",
-        // The ILGPU kernels (GpuEmitter).
-        "CreateGpuKernels", "GpuKernels", "GatherKernel", "LossKernel", "OutputKernel", "AdamKernel");
+        // The ILGPU kernels (GpuEmitter, where ModelGen.Gpu is referenced): the explicit kernel-source member and the kernel set.
+        "CreateGpuKernels", "GpuKernels");
 
     /// <summary>
-    /// Names declared inside the generated nested types (CpuPasses and its buffers, GpuKernels, the per-layer shape
-    /// structs). They cannot clash with user members, but a model named like one would be shadowed where generated code
+    /// Names declared inside the generated nested types (CpuPasses and its buffers, GpuKernels and its per-layer kernel
+    /// classes, the per-layer shape structs). They cannot clash with user members, but a model named like one would be shadowed where generated code
     /// names the model. Buffer and parameter views named after the Keras layers follow <see cref="IsBufferName"/>.
     /// </summary>
     public static readonly ImmutableHashSet<string> NestedMemberNames = ImmutableHashSet.Create(
         StringComparer.Ordinal,
         "Buffers", "Weights", "WeightGradients", "LayerFloatsPerSample", "WorkspaceLength", "input", "logits", "logits_grad",
         "scratch", "Inputs", "Units",
-        "ScratchLength", "Gather", "Forward", "Loss", "Output", "Backward", "AdamStep", "_adam", "_gather", "_loss", "_output",
+        "ScratchLength", "Forward", "Backward",
         "InHeight", "InWidth", "InChannels", "OutHeight", "OutWidth", "OutChannels", "Channels", "KernelSize", "PadTop",
-        "PadLeft", "PoolSize", "Stride");
+        "PadLeft", "PoolSize", "Stride",
+        // GpuKernels and its per-layer classes (Conv2D_1_Gpu, ...; those follow the per-layer pattern).
+        "GpuScratchLength", "InputFloats", "OutputFloats", "KernelLength", "LayerParameters", "GradientSlices", "WindowScale",
+        "ActivationBackward", "ParameterGradient", "InputGradient");
 
     /// <summary>
     /// Per-layer members are named <c>{Kind}_{position}_{what}</c> (<c>Conv2D_1_Forward</c>, <c>Dense_6_Kernel</c>; fields

@@ -92,17 +92,8 @@ public sealed class Adam : Optimizer
         }
 
         _t = Iterations + 1;
-        var alpha = LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, _t)) / (1.0 - Math.Pow(Beta1, _t));
-        if (!IsFiniteFloat(alpha))
-        {
-            return string.Create(CultureInfo.InvariantCulture,
-                $"Adam's step size for update {_t}, learning_rate·sqrt(1-beta_2^t)/(1-beta_1^t) = {alpha:G4}, is beyond the range of a float");
-        }
-
-        _alpha = (float)alpha;
-        _c1 = (float)(1.0 - Beta1);
-        _c2 = (float)(1.0 - Beta2);
-        _epsilon = (float)Epsilon;
+        if (ScalarsOf(_t, out var scalars) is { } problem) return problem;
+        (_alpha, _c1, _c2, _epsilon) = (scalars.Alpha, scalars.OneMinusBeta1, scalars.OneMinusBeta2, scalars.Epsilon);
         _allocatedByBeginStep = _m is null;
         if (_m is null || _v is null)
         {
@@ -111,6 +102,47 @@ public sealed class Adam : Optimizer
         }
 
         return null;
+    }
+
+    /// <summary>
+    /// The scalars of update <paramref name="t"/> (1-based) as every device applies them: the bias-corrected step size
+    /// alpha = lr·sqrt(1−β2^t)/(1−β1^t), computed in double, and 1−β1, 1−β2 and ε, all as floats. The one place these are
+    /// computed (the CPU update and the GPU kernels both take them from here). Returns null, or why update t cannot be
+    /// applied (too many updates, or a step size beyond the range of a float).
+    /// </summary>
+    internal string? ScalarsOf(long t, out AdamScalars scalars)
+    {
+        scalars = default;
+        if (t > MaxIterations)
+        {
+            return $"Adam has counted {t - 1} updates, the most it can count";
+        }
+
+        var alpha = LearningRate * Math.Sqrt(1.0 - Math.Pow(Beta2, t)) / (1.0 - Math.Pow(Beta1, t));
+        if (!IsFiniteFloat(alpha))
+        {
+            return string.Create(CultureInfo.InvariantCulture,
+                $"Adam's step size for update {t}, learning_rate·sqrt(1-beta_2^t)/(1-beta_1^t) = {alpha:G4}, is beyond the range of a float");
+        }
+
+        scalars = new AdamScalars((float)alpha, (float)(1.0 - Beta1), (float)(1.0 - Beta2), (float)Epsilon);
+        return null;
+    }
+
+    /// <summary>The moments, or null before the first update (for engines that run the update elsewhere, e.g. on a GPU).</summary>
+    internal (float[] M, float[] V)? Moments => _m is null || _v is null ? null : (_m, _v);
+
+    /// <summary>
+    /// Takes the state an engine computed elsewhere (a GPU): the iteration count and the moments, which this optimizer now
+    /// owns. The engine applied the updates with <see cref="ScalarsOf"/>, so this is the state <see cref="Step"/> would have left.
+    /// </summary>
+    internal void SetMoments(long iterations, float[] m, float[] v)
+    {
+        if (m.Length != v.Length) throw new ArgumentException("The moments differ in length.", nameof(v));
+        if (iterations is < 0 or > MaxIterations) throw new ArgumentOutOfRangeException(nameof(iterations), iterations, "An Adam iteration count is 0 to 2^53.");
+        Iterations = iterations;
+        _m = m;
+        _v = v;
     }
 
     internal override bool RangeStaysFinite(Span<float> parameters, ReadOnlySpan<float> gradient, int start) =>
@@ -324,6 +356,9 @@ public sealed class Adam : Optimizer
         }
     }
 }
+
+/// <summary>The per-step scalars of one Adam update (see <see cref="Adam.ScalarsOf"/>).</summary>
+internal readonly record struct AdamScalars(float Alpha, float OneMinusBeta1, float OneMinusBeta2, float Epsilon);
 
 /// <summary>Whether an optimizer's update body stores its results or only computes them (a dry run).</summary>
 internal interface IUpdateMode

@@ -90,7 +90,7 @@ internal static class Inference
     }
 
     /// <summary>An output that is NaN or infinite is never returned as a prediction.</summary>
-    private static void ThrowIfNotFinite(INetwork network, ReadOnlySpan<float> outputs)
+    internal static void ThrowIfNotFinite(INetwork network, ReadOnlySpan<float> outputs)
     {
         var bad = Trainer.FirstNonFinite(outputs);
         if (bad < 0) return;
