@@ -15,10 +15,8 @@ namespace ModelGen.Generator.Tests;
 /// </summary>
 public class ContractTests
 {
-    private const string CompilerServicesNamespace = "ModelGen.CompilerServices";
-
     // The public description records generated code builds for ModelDescription (data, no behaviour). Anything else of
-    // the runtime that generated code touches must live in CompilerServices.
+    // the runtime that generated code touches must live in a CompilerServices namespace (ModelGen's or ModelGen.Gpu's).
     private static readonly string[] DescriptionRecords = ["ModelGen.LayerDescription", "ModelGen.ParameterView"];
 
     /// <summary>Every layer kind, padding, stride and activation, so every emitter path is walked.</summary>
@@ -41,9 +39,12 @@ public class ContractTests
     [Fact]
     public void GeneratedCode_ReachesTheRuntimeOnlyThroughCompilerServices()
     {
-        var run = GeneratorHarness.Run(LeNet5, EveryLayerKind);
+        // With ModelGen.Gpu referenced, so the GPU kernels are walked too; each runtime assembly has its own contract namespace.
+        var run = GeneratorHarness.RunWithGpu(LeNet5, EveryLayerKind);
         Assert.Empty(run.Errors);
-        var runtime = run.Output.GetTypeByMetadataName("ModelGen.SequentialAttribute")!.ContainingAssembly;
+        var runtimes = new[] { "ModelGen.SequentialAttribute", "ModelGen.Gpu.GpuSession" }
+            .Select(name => run.Output.GetTypeByMetadataName(name)!.ContainingAssembly)
+            .ToList();
 
         var outside = new SortedSet<string>(StringComparer.Ordinal);
         var contractTypes = new HashSet<INamedTypeSymbol>(SymbolEqualityComparer.Default);
@@ -57,12 +58,13 @@ public class ContractTests
                 if (node is not (SimpleNameSyntax or ObjectCreationExpressionSyntax or InvocationExpressionSyntax)) continue;
                 if (semantics.GetSymbolInfo(node).Symbol is not { } symbol) continue;
                 if (symbol is not (IMethodSymbol or IPropertySymbol or IFieldSymbol)) continue;
-                if (!SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, runtime)) continue;
+                var runtime = runtimes.FirstOrDefault(r => SymbolEqualityComparer.Default.Equals(symbol.ContainingAssembly, r));
+                if (runtime is null) continue;
 
                 var type = symbol.ContainingType;
                 var typeName = type.ToDisplayString();
                 if (symbol is IMethodSymbol { MethodKind: MethodKind.Constructor } && DescriptionRecords.Contains(typeName)) continue;
-                if (type.ContainingNamespace.ToDisplayString() == CompilerServicesNamespace)
+                if (type.ContainingNamespace.ToDisplayString() == runtime.Name + ".CompilerServices")
                 {
                     contractTypes.Add(type.OriginalDefinition);
                     continue;
@@ -72,13 +74,14 @@ public class ContractTests
             }
         }
 
-        Assert.True(outside.Count == 0, "generated code uses runtime members outside " + CompilerServicesNamespace + ":\n" + string.Join("\n", outside));
+        Assert.True(outside.Count == 0, "generated code uses runtime members outside the CompilerServices namespaces:\n" + string.Join("\n", outside));
 
         // The walk saw the contract's main doors, so it would have seen a call outside it too.
         var seen = contractTypes.Select(t => t.Name).ToHashSet();
         Assert.Contains("GeneratedModel", seen);
         Assert.Contains("Convolution", seen);
         Assert.Contains("Pooling", seen);
+        Assert.Contains("GpuBatch", seen);
 
         // Every contract type is hidden from IntelliSense.
         foreach (var type in contractTypes)
@@ -93,9 +96,10 @@ public class ContractTests
     [Fact]
     public void EveryPublicCompilerServicesType_IsHiddenFromIntelliSense()
     {
-        var types = typeof(GeneratedModel).Assembly.GetExportedTypes()
-            .Where(t => t.Namespace == CompilerServicesNamespace && !t.IsNested)
+        var types = new[] { typeof(GeneratedModel).Assembly, typeof(ModelGen.Gpu.GpuSession).Assembly }
+            .SelectMany(a => a.GetExportedTypes().Where(t => t.Namespace == a.GetName().Name + ".CompilerServices" && !t.IsNested))
             .ToList();
+        Assert.Contains(types, t => t.Assembly == typeof(ModelGen.Gpu.GpuSession).Assembly);
         Assert.NotEmpty(types);
         foreach (var type in types)
         {
