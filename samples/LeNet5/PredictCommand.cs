@@ -1,5 +1,6 @@
 using System.Globalization;
 using ModelGen;
+using ModelGen.Vision;
 
 namespace LeNet5Sample;
 
@@ -41,11 +42,18 @@ internal sealed class PredictCommand(SampleConsole console)
         int? label = null;
         string caption;
         string plotTitle;
-        if (a.ImagePath is { } imagePath)
+        if (a.ImagePath is { } imagePath && settings is { ImageFolder: true })
         {
-            pixels = UserImage.Load(imagePath);
-            caption = $"{imagePath}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
+            // Trained on an image folder: read the picture exactly as its images were read (resized, gray, no centring).
+            pixels = LoadAsTrained(imagePath, settings);
+            caption = $"{imagePath}, as the model sees it ({LeNet5.InputHeight}x{LeNet5.InputWidth} gray, resized as the training images were)";
             plotTitle = Path.GetFileName(imagePath);
+        }
+        else if (a.ImagePath is { } imagePath2)
+        {
+            pixels = UserImage.Load(imagePath2);
+            caption = $"{imagePath2}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
+            plotTitle = Path.GetFileName(imagePath2);
         }
         else
         {
@@ -70,11 +78,14 @@ internal sealed class PredictCommand(SampleConsole console)
 
         output.WriteLine(caption);
         output.Write(TerminalImage.Render(pixels, LeNet5.InputHeight, LeNet5.InputWidth, UseColor(a.NoColor)));
-        output.WriteLine($"Predicted digit: {predicted}");
-        output.WriteLine("Top 3: " + string.Join(", ", ranked.Take(3).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d} ({probabilities[d] * 100:F2}%)"))));
+        // A model trained on data that names its classes (an image folder) answers with the name.
+        var names = model.ClassNames;
+        string Name(int index) => names is null ? index.ToString(CultureInfo.InvariantCulture) : $"{names[index]} ({index})";
+        output.WriteLine(names is null ? $"Predicted digit: {predicted}" : $"Predicted class: {Name(predicted)}");
+        output.WriteLine("Top 3: " + string.Join(", ", ranked.Take(3).Select(d => string.Create(CultureInfo.InvariantCulture, $"{(names is null ? d.ToString(CultureInfo.InvariantCulture) : names[d])} ({probabilities[d] * 100:F2}%)"))));
         if (label is { } truth)
         {
-            output.WriteLine($"True label: {truth} ({(truth == predicted ? "correct" : "wrong")})");
+            output.WriteLine($"True label: {Name(truth)} ({(truth == predicted ? "correct" : "wrong")})");
         }
         else
         {
@@ -88,6 +99,24 @@ internal sealed class PredictCommand(SampleConsole console)
         }
 
         return Program.ExitOk;
+    }
+
+    /// <summary>The picture as an image-folder-trained model's training images were read, as bytes for display and prediction.</summary>
+    private static byte[] LoadAsTrained(string path, TrainingSettings settings)
+    {
+        if (!File.Exists(path)) throw new SampleException($"--image: {path} does not exist; pass the path of a PNG or JPEG picture.");
+        float[] features;
+        try
+        {
+            features = ImageFolder.LoadImage(path, SampleData.ImageFolderOptionsFor(settings));
+        }
+        catch (ImageFolderException e)
+        {
+            throw new SampleException($"--image: {e.Message}", e);
+        }
+
+        // Back to 0..255 (the caller scales again, as for every other picture); the resize gives fractions, rounded here.
+        return [.. features.Select(f => (byte)Math.Clamp(MathF.Round(f / settings.InputScale), 0, 255))];
     }
 
     private bool UseColor(bool noColor)
