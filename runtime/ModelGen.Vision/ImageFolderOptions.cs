@@ -5,7 +5,7 @@ namespace ModelGen.Vision;
 /// to a ModelGen model): the image size and channels to convert to, the validation split and its seed, shuffling, the
 /// resize interpolation, and the bounds that keep a bad file from taking all memory.
 /// </summary>
-public sealed class ImageFolderOptions
+public sealed record ImageFolderOptions
 {
     /// <summary>The largest image decoded by default: 40 megapixels (a 40 MP photo decodes to 160 MB).</summary>
     public const long DefaultMaxImagePixels = 40_000_000;

@@ -12,7 +12,8 @@ namespace ModelGen;
 /// with the fill value for pixels outside the image.
 /// </summary>
 /// <remarks>
-/// Stateless after construction, so the engine's threads call <see cref="Apply"/> at once on different samples. Rows are
+/// The row loops are optimised from their first call (as the CPU kernels are): at tier 0 the vector code would run
+/// many times slower through the first epoch. Stateless after construction, so the engine's threads call <see cref="Apply"/> at once on different samples. Rows are
 /// computed eight pixels at a time with AVX2 (gathers for the pixel reads) and otherwise one pixel at a time; both paths
 /// perform the same float operations in the same order, so the result does not depend on the machine.
 /// </remarks>
@@ -48,6 +49,7 @@ internal sealed class ImageAugmenter
     internal bool Vectorized { get; init; } = Avx2.IsSupported;
 
     /// <summary>Writes sample <paramref name="sample"/>'s augmented image for <paramref name="epoch"/> to <paramref name="destination"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public void Apply(ReadOnlySpan<float> source, Span<float> destination, int epoch, int sample) =>
         Resample(source, destination, TransformOf(epoch, sample));
 
@@ -61,6 +63,7 @@ internal sealed class ImageAugmenter
     }
 
     /// <summary>Resamples <paramref name="source"/> through <paramref name="map"/> (output pixel → input coordinates).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     internal void Resample(ReadOnlySpan<float> source, Span<float> destination, AffineMap map)
     {
         var c = new Coefficients(map);
@@ -81,6 +84,7 @@ internal sealed class ImageAugmenter
 
     // ------------------------------------------------------------------------------------------------ one pixel at a time
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void ScalarRow(ReadOnlySpan<float> source, Span<float> destination, in Coefficients k, int y, int from, int to)
     {
         var yF = (float)y;
@@ -95,6 +99,7 @@ internal sealed class ImageAugmenter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Sample(ReadOnlySpan<float> source, float x, float y, int channel)
     {
         if (!_bilinear) return Read(source, RoundAway(y), RoundAway(x), channel);
@@ -105,10 +110,12 @@ internal sealed class ImageAugmenter
     }
 
     /// <summary>The pixel at whole coordinates (<paramref name="y"/>, <paramref name="x"/>), or the fill value outside the image.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float Read(ReadOnlySpan<float> source, float y, float x, int channel) =>
         y >= 0 && y < Height && x >= 0 && x < Width ? source[((int)y * Width + (int)x) * Channels + channel] : _fillValue;
 
     /// <summary>std::round (halves away from zero), as TensorFlow's nearest interpolation rounds.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static float RoundAway(float value)
     {
         var rounded = MathF.Floor(MathF.Abs(value) + 0.5f);
@@ -116,6 +123,7 @@ internal sealed class ImageAugmenter
     }
 
     /// <summary>TensorFlow's <c>MapCoordinate</c> for the fill mode: where a coordinate outside [0, length − 1] samples.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private float MapCoordinate(float coordinate, int length)
     {
         float last = length - 1, length2 = 2f * length;
@@ -151,6 +159,7 @@ internal sealed class ImageAugmenter
 
     // ------------------------------------------------------------------------------------------------ eight pixels at a time
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private void VectorRow(ReadOnlySpan<float> source, Span<float> destination, in Coefficients k, int y)
     {
         var yF = (float)y;
@@ -184,6 +193,7 @@ internal sealed class ImageAugmenter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector256<float> SampleLanes(ReadOnlySpan<float> source, Vector256<float> x, Vector256<float> y, int channel)
     {
         if (!_bilinear) return ReadLanes(source, RoundAway(y), RoundAway(x), channel);
@@ -194,6 +204,7 @@ internal sealed class ImageAugmenter
         return (y1 - y) * top + (y - y0) * bottom;
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private unsafe Vector256<float> ReadLanes(ReadOnlySpan<float> source, Vector256<float> y, Vector256<float> x, int channel)
     {
         var inside = Vector256.GreaterThanOrEqual(y, Vector256<float>.Zero) & Vector256.LessThan(y, Vector256.Create((float)Height))
@@ -208,12 +219,14 @@ internal sealed class ImageAugmenter
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector256<float> RoundAway(Vector256<float> value)
     {
         var rounded = Vector256.Floor(Vector256.Abs(value) + Vector256.Create(0.5f));
         return Vector256.ConditionalSelect(Vector256.LessThan(value, Vector256<float>.Zero), -rounded, rounded);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private Vector256<float> MapCoordinates(Vector256<float> coordinate, int length)
     {
         if (length <= 1 && _fill != FillMode.Constant) return Vector256<float>.Zero;
