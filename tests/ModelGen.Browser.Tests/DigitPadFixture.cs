@@ -61,6 +61,7 @@ public sealed class DigitPadFixture : IAsyncLifetime
         Model.History!.Evaluation = Trainer.Evaluate(Model, Mnist.FinalEvaluation.ToDataset());
         Model.Save(ModelPath);
         TrainTime = clock.Elapsed;
+        Measurements.NativePrediction(Model, Mnist.FinalEvaluation.Image(0).ToArray());
 
         clock.Restart();
         await PublishAsync();

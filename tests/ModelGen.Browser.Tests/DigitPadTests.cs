@@ -79,6 +79,7 @@ public sealed partial class DigitPadTests(DigitPadFixture fixture, ITestOutputHe
         var one = await pad.DrawAsync(Strokes.One);
         AssertIsAPrediction(one, "1 drawn with the mouse");
         Assert.Equal(1, one.Digit);
+        Assert.Equal("mouse", one.Pointer);
         fixture.Measurements.Prediction(one);
 
         var cleared = await pad.ClearAsync();
@@ -98,6 +99,7 @@ public sealed partial class DigitPadTests(DigitPadFixture fixture, ITestOutputHe
         var touched = await pad.DrawAsync(Strokes.One, touch: true);
         AssertIsAPrediction(touched, "1 drawn by touch");
         Assert.Equal(1, touched.Digit);
+        Assert.Equal("touch", touched.Pointer);
 
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
             $"first load {open.Load.TotalMilliseconds:F0} ms; 1: {one.Probabilities[1]:P2}, 7: {seven.Probabilities[7]:P2}, touched 1: {touched.Probabilities[1]:P2}; screenshot {screenshot}"));

@@ -13,12 +13,28 @@ public sealed class Measurements
     private readonly ConcurrentQueue<(double TestMs, double PageMs)> _loads = new();
     private readonly ConcurrentQueue<(double Network, double Frame, double Read)> _predictions = new();
     private long _downloadBytes;
-    private (long Files, long Bytes, long BrotliBytes, long Assemblies)? _bundle;
+    private double _nativeMicroseconds = double.NaN;
+    private (long Files, long Bytes, long BrotliBytes, long Assemblies, long ModelBytes)? _bundle;
 
     public void FirstLoad(TimeSpan seenByTest, double pageMs) => _loads.Enqueue((seenByTest.TotalMilliseconds, pageMs));
 
     public void Prediction(PadResult result) =>
         _predictions.Enqueue((result.NetworkMs ?? double.NaN, result.FrameMs ?? double.NaN, result.ReadMs ?? double.NaN));
+
+    /// <summary>The same one-image prediction in this process (JIT-compiled, warm): the yardstick for the browser's.</summary>
+    public void NativePrediction(LeNet5Sample.LeNet5 model, byte[] image)
+    {
+        for (var i = 0; i < 200; i++) model.Predict(image);
+        var times = new double[500];
+        for (var i = 0; i < times.Length; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            model.Predict(image);
+            times[i] = System.Diagnostics.Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        }
+
+        _nativeMicroseconds = Median(times);
+    }
 
     public void Download(long bytes) => Interlocked.Exchange(ref _downloadBytes, bytes);
 
@@ -28,17 +44,19 @@ public sealed class Measurements
         var files = Directory.GetFiles(siteRoot, "*", SearchOption.AllDirectories);
         var plain = files.Where(f => !f.EndsWith(".br", StringComparison.Ordinal) && !f.EndsWith(".gz", StringComparison.Ordinal)).ToList();
         var brotli = plain.Sum(f => File.Exists(f + ".br") ? new FileInfo(f + ".br").Length : new FileInfo(f).Length);
-        _bundle = (plain.Count, plain.Sum(f => new FileInfo(f).Length), brotli, plain.Count(f => f.EndsWith(".wasm", StringComparison.Ordinal)));
+        var model = new FileInfo(Path.Combine(siteRoot, "model.mgm"));
+        _bundle = (plain.Count, plain.Sum(f => new FileInfo(f).Length), brotli, plain.Count(f => f.EndsWith(".wasm", StringComparison.Ordinal)),
+            model.Exists ? model.Length : 0);
+    }
+
+    private static double Median(IEnumerable<double> values)
+    {
+        var sorted = values.Where(double.IsFinite).Order().ToArray();
+        return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     public void Write(string path, TimeSpan train, TimeSpan publish)
     {
-        static double Median(IEnumerable<double> values)
-        {
-            var sorted = values.Where(double.IsFinite).Order().ToArray();
-            return sorted.Length == 0 ? double.NaN : sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
-        }
-
         var predictions = _predictions.ToArray();
         var report = new Dictionary<string, object?>
         {
@@ -48,6 +66,7 @@ public sealed class Measurements
             ["bundleAssemblies"] = _bundle?.Assemblies,
             ["bundleBytes"] = _bundle?.Bytes,
             ["bundleBrotliBytes"] = _bundle?.BrotliBytes,
+            ["modelBytes"] = _bundle?.ModelBytes,
             ["firstLoadDownloadBytes"] = Interlocked.Read(ref _downloadBytes),
             ["firstLoadMs"] = _loads.Select(l => Math.Round(l.TestMs)).ToArray(),
             ["firstLoadPageMs"] = _loads.Select(l => Math.Round(l.PageMs)).ToArray(),
@@ -56,6 +75,7 @@ public sealed class Measurements
             ["networkMsMax"] = Round(predictions.Select(p => p.Network).DefaultIfEmpty(double.NaN).Max()),
             ["framingMsMedian"] = Round(Median(predictions.Select(p => p.Frame))),
             ["canvasReadMsMedian"] = Round(Median(predictions.Select(p => p.Read))),
+            ["nativeNetworkMicrosecondsMedian"] = Round(_nativeMicroseconds),
             ["processorCount"] = Environment.ProcessorCount,
             ["measuredAt"] = DateTimeOffset.UtcNow.ToString("u", CultureInfo.InvariantCulture),
         };

@@ -6,7 +6,7 @@ using PuppeteerSharp.Input;
 namespace ModelGen.Browser.Tests;
 
 /// <summary>What the page shows after a drawing: the digit, the ten bars' probabilities, the timings and the 28x28 input.</summary>
-public sealed record PadResult(int? Digit, float[] Probabilities, double? NetworkMs, double? FrameMs, double? ReadMs, byte[] Input);
+public sealed record PadResult(int? Digit, float[] Probabilities, double? NetworkMs, double? FrameMs, double? ReadMs, byte[] Input, string Pointer);
 
 /// <summary>
 /// Drives DigitPad in a Chromium page as a person would: pointer strokes on the canvas (mouse or touch), the Clear
@@ -132,7 +132,7 @@ internal sealed class PadPage(IPage page)
                 return {
                     digit: document.getElementById('digit').textContent,
                     probabilities: [...document.querySelectorAll('#bars li')].map(li => li.dataset.probability),
-                    network: r.networkMs ?? null, frame: r.frameMs ?? null, read: r.readMs ?? null,
+                    network: r.networkMs ?? null, frame: r.frameMs ?? null, read: r.readMs ?? null, pointer: r.pointer ?? '',
                     input: Array.from(input.filter((_, i) => i % 4 === 0)),
                 };
             }
@@ -144,7 +144,8 @@ internal sealed class PadPage(IPage page)
             Number(json.GetProperty("network")),
             Number(json.GetProperty("frame")),
             Number(json.GetProperty("read")),
-            [.. json.GetProperty("input").EnumerateArray().Select(v => v.GetByte())]);
+            [.. json.GetProperty("input").EnumerateArray().Select(v => v.GetByte())],
+            json.GetProperty("pointer").GetString()!);
     }
 
     private static double? Number(JsonElement value) =>
