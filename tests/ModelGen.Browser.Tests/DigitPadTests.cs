@@ -70,10 +70,11 @@ public sealed partial class DigitPadTests(DigitPadFixture fixture, ITestOutputHe
         var pad = open.Pad;
         fixture.Measurements.FirstLoad(open.Load, await pad.ReadyMsAsync());
 
-        // Everything the page asked for was there, with a MIME type a plain server knows, the default model included.
+        // Everything the page asked for was there, under the sub-path it was served from, with a MIME type a plain server
+        // knows, the default model included.
         var requests = fixture.Site.Requests.Skip(before).ToList();
-        Assert.Contains(requests, r => r.Path == "/model.mgm" && r.Status == 200);
-        Assert.All(requests, r => Assert.True(r.Status == 200, $"{r.Path} answered {r.Status}"));
+        Assert.Contains(requests, r => r.Path == StaticSite.PathBase + "/model.mgm" && r.Status == 200);
+        Assert.All(requests, r => Assert.True(r.Status == 200 && r.Path.StartsWith(StaticSite.PathBase + "/", StringComparison.Ordinal), $"{r.Path} answered {r.Status}"));
         fixture.Measurements.Download(requests.Sum(r => r.Bytes));
 
         var one = await pad.DrawAsync(Strokes.One);

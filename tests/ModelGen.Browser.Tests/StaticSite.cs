@@ -15,7 +15,8 @@ namespace ModelGen.Browser.Tests;
 /// A plain static file server on 127.0.0.1 (a free port), as any web host would serve the published folder: files by
 /// extension, nothing else: no fallback page, no compression negotiation, no Blazor-specific middleware, and unknown
 /// extensions refused (404), so a file type the page needs but a server would not know shows as a failed request.
-/// Every request is logged with its status and length.
+/// The folder is served under a sub-path (<see cref="PathBase"/>), as on a shared host, so a page that assumed the
+/// server's root would fail. Every request is logged with its status and length.
 /// </summary>
 public sealed class StaticSite : IAsyncDisposable
 {
@@ -30,6 +31,9 @@ public sealed class StaticSite : IAsyncDisposable
 
     /// <summary>The folder served.</summary>
     public string Root { get; }
+
+    /// <summary>The path the folder is served under.</summary>
+    public const string PathBase = "/apps/digitpad";
 
     /// <summary>The site's address, ending in '/'.</summary>
     public Uri Address { get; }
@@ -65,11 +69,14 @@ public sealed class StaticSite : IAsyncDisposable
             await next(context);
             site?.Requests.Enqueue((context.Request.Path.Value ?? "", context.Response.StatusCode, context.Response.ContentLength ?? 0));
         });
-        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files });
-        app.UseStaticFiles(new StaticFileOptions { FileProvider = files, ContentTypeProvider = ContentTypes(), ServeUnknownFileTypes = false });
+        app.UseDefaultFiles(new DefaultFilesOptions { FileProvider = files, RequestPath = PathBase });
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = files, RequestPath = PathBase, ContentTypeProvider = ContentTypes(), ServeUnknownFileTypes = false,
+        });
         await app.StartAsync(cancellationToken);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.Single();
-        site = new StaticSite(app, root, new Uri(bound.TrimEnd('/') + "/"));
+        site = new StaticSite(app, root, new Uri(bound.TrimEnd('/') + PathBase + "/"));
         return site;
     }
 
