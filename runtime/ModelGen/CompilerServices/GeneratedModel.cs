@@ -16,7 +16,7 @@ public static class GeneratedModel
     /// runtime refuses to run a model of another version with a clear error (the generator and the runtime of one
     /// ModelGen package always agree; a mismatch means two package versions are mixed).
     /// </summary>
-    public const int ContractVersion = 1;
+    public const int ContractVersion = 2;
 
     /// <summary>The description of a generated network (called once per model type).</summary>
     public static NetworkDescription Describe(

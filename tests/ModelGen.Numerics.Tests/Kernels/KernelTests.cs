@@ -293,15 +293,44 @@ public sealed class KernelTests
                 Pooling.AverageForward<T>(pass, x, y);
                 AssertClose(y, avg, null, $"{name} average, {lanes} lanes");
                 var dx = Filled(x.Length);
-                Pooling.MaxBackward<T>(pass, x, dy, dx);
+                Pooling.MaxBackward<T, Activations.Linear>(pass, x, dy, dx);
                 AssertClose(dx, maxDx, null, $"{name} max backward, {lanes} lanes");
-                Pooling.AverageBackward<T>(pass, dy, dx);
+                Pooling.AverageBackward<T, Activations.Linear>(pass, default, dy, dx);
                 AssertClose(dx, avgDx, null, $"{name} average backward, {lanes} lanes");
+
+                // With the previous layer's activation folded in: the same bits as pooling, then Activations.Backward.
+                CheckFused<T, Activations.Tanh>(pass, x, dy, $"{name}, tanh, {lanes} lanes");
+                CheckFused<T, Activations.Relu>(pass, x, dy, $"{name}, relu, {lanes} lanes");
+                CheckFused<T, Activations.Sigmoid>(pass, x, dy, $"{name}, sigmoid, {lanes} lanes");
             }
             finally
             {
                 Simd.NarrowForTests(null);
             }
+        }
+    }
+
+    private static void CheckFused<T, TActivation>(in BatchPass pass, float[] x, float[] dy, string what)
+        where T : IPoolShape where TActivation : IActivationFunction
+    {
+        var length = T.InHeight * T.InWidth * T.Channels;
+        foreach (var max in new[] { true, false })
+        {
+            var separate = Filled(x.Length);
+            var fused = Filled(x.Length);
+            if (max)
+            {
+                Pooling.MaxBackward<T, Activations.Linear>(pass, x, dy, separate);
+                Pooling.MaxBackward<T, TActivation>(pass, x, dy, fused);
+            }
+            else
+            {
+                Pooling.AverageBackward<T, Activations.Linear>(pass, default, dy, separate);
+                Pooling.AverageBackward<T, TActivation>(pass, x, dy, fused);
+            }
+
+            Activations.Backward<TActivation>(pass, x, separate, length);
+            AssertSameBits(separate, fused, $"{what}, {(max ? "max" : "average")} backward", "the activation's own pass");
         }
     }
 
