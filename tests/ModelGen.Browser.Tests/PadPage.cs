@@ -41,13 +41,18 @@ internal sealed class PadPage(IPage page)
 
     public async Task<string> ModelStateAsync() => await Attribute("#model-status", "state");
 
-    /// <summary>Draws each stroke (points in the pad's 280x280 pixels) with the mouse, then waits for the page's prediction of it all.</summary>
-    public async Task<PadResult> DrawAsync(IEnumerable<IReadOnlyList<(double X, double Y)>> strokes, bool touch = false)
+    /// <summary>
+    /// Draws each stroke (points in the pad's 280x280 pixels) with the mouse or by touch, then waits for the page's
+    /// prediction of it all. With <paramref name="handMoves"/> the pointer also passes through points every 16 pixels in
+    /// between, as a hand's moves arrive; without it each segment is one move (the page draws the same straight line, and
+    /// every move costs a prediction under the WebAssembly interpreter).
+    /// </summary>
+    public async Task<PadResult> DrawAsync(IEnumerable<IReadOnlyList<(double X, double Y)>> strokes, bool touch = false, bool handMoves = true)
     {
         foreach (var stroke in strokes)
         {
-            if (touch) await TouchStrokeAsync(stroke);
-            else await MouseStrokeAsync(stroke);
+            if (touch) await TouchStrokeAsync(stroke, handMoves);
+            else await MouseStrokeAsync(stroke, handMoves);
             _edits++;
         }
 
@@ -72,7 +77,7 @@ internal sealed class PadPage(IPage page)
             Path.GetFileName(path));
     }
 
-    private async Task MouseStrokeAsync(IReadOnlyList<(double X, double Y)> stroke)
+    private async Task MouseStrokeAsync(IReadOnlyList<(double X, double Y)> stroke, bool handMoves)
     {
         var (x, y) = OnPage(stroke[0]);
         await page.Mouse.MoveAsync(x, y);
@@ -80,20 +85,20 @@ internal sealed class PadPage(IPage page)
         for (var i = 1; i < stroke.Count; i++)
         {
             var (nx, ny) = OnPage(stroke[i]);
-            var steps = Steps(stroke[i - 1], stroke[i]);
+            var steps = handMoves ? Steps(stroke[i - 1], stroke[i]) : 1;
             await page.Mouse.MoveAsync(nx, ny, new MoveOptions { Steps = steps });
         }
 
         await page.Mouse.UpAsync();
     }
 
-    private async Task TouchStrokeAsync(IReadOnlyList<(double X, double Y)> stroke)
+    private async Task TouchStrokeAsync(IReadOnlyList<(double X, double Y)> stroke, bool handMoves)
     {
         var (x, y) = OnPage(stroke[0]);
         await page.Touchscreen.TouchStartAsync(x, y);
         for (var i = 1; i < stroke.Count; i++)
         {
-            var steps = Steps(stroke[i - 1], stroke[i]);
+            var steps = handMoves ? Steps(stroke[i - 1], stroke[i]) : 1;
             for (var s = 1; s <= steps; s++)
             {
                 var t = (double)s / steps;
