@@ -39,21 +39,22 @@ internal sealed class PredictCommand(SampleConsole console)
         var scale = settings?.InputScale ?? 1f / 255f;
 
         byte[] pixels;
+        float[]? features = null; // the model's input when it is not the pixels scaled
         int? label = null;
         string caption;
         string plotTitle;
         if (a.ImagePath is { } imagePath && settings is { ImageFolder: true })
         {
             // Trained on an image folder: read the picture exactly as its images were read (resized, gray, no centring).
-            pixels = LoadAsTrained(imagePath, settings);
+            (features, pixels) = LoadAsTrained(imagePath, settings);
             caption = $"{imagePath}, as the model sees it ({LeNet5.InputHeight}x{LeNet5.InputWidth} gray, resized as the training images were)";
             plotTitle = Path.GetFileName(imagePath);
         }
-        else if (a.ImagePath is { } imagePath2)
+        else if (a.ImagePath is { } picturePath)
         {
-            pixels = UserImage.Load(imagePath2);
-            caption = $"{imagePath2}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
-            plotTitle = Path.GetFileName(imagePath2);
+            pixels = UserImage.Load(picturePath);
+            caption = $"{picturePath}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
+            plotTitle = Path.GetFileName(picturePath);
         }
         else
         {
@@ -70,8 +71,7 @@ internal sealed class PredictCommand(SampleConsole console)
             plotTitle = $"Test image {SampleData.FinalEvaluationOffset + index}, label {label}";
         }
 
-        var input = new float[pixels.Length];
-        for (var i = 0; i < pixels.Length; i++) input[i] = pixels[i] * scale;
+        var input = features ?? [.. pixels.Select(p => p * scale)];
         var probabilities = model.Predict(input);
         var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(d => probabilities[d]).ThenBy(d => d).ToArray();
         var predicted = ranked[0];
@@ -101,8 +101,8 @@ internal sealed class PredictCommand(SampleConsole console)
         return Program.ExitOk;
     }
 
-    /// <summary>The picture as an image-folder-trained model's training images were read, as bytes for display and prediction.</summary>
-    private static byte[] LoadAsTrained(string path, TrainingSettings settings)
+    /// <summary>The picture as an image-folder-trained model's training images were read: the model's input, and bytes to show.</summary>
+    private static (float[] Features, byte[] Pixels) LoadAsTrained(string path, TrainingSettings settings)
     {
         if (!File.Exists(path)) throw new SampleException($"--image: {path} does not exist; pass the path of a PNG or JPEG picture.");
         float[] features;
@@ -115,8 +115,8 @@ internal sealed class PredictCommand(SampleConsole console)
             throw new SampleException($"--image: {e.Message}", e);
         }
 
-        // Back to 0..255 (the caller scales again, as for every other picture); the resize gives fractions, rounded here.
-        return [.. features.Select(f => (byte)Math.Clamp(MathF.Round(f / settings.InputScale), 0, 255))];
+        // The features go to the model unrounded; the bytes (0..255) are only for the terminal and the PNG.
+        return (features, [.. features.Select(f => (byte)Math.Clamp(MathF.Round(f / settings.InputScale), 0, 255))]);
     }
 
     private bool UseColor(bool noColor)
