@@ -144,9 +144,9 @@ internal static class LayerProfile
         var adam = new Adam();
         model.Optimizer = adam;
         using var engine = new CpuEngine(model, threads);
-        engine.BeginFit(train, Batch, adam);
+        engine.BeginFit(train, Batch, adam, augmenter: null);
         var order = Enumerable.Range(0, train.Count).ToArray();
-        engine.BeginEpoch(order);
+        engine.BeginEpoch(epoch: 1, order);
         var steps = train.Count / Batch;
         var next = 0;
         void Step()

@@ -5,7 +5,7 @@ using System.Globalization;
 using System.Text.Json;
 using ModelGen;
 
-var options = Options.Parse(args);
+var options = Options.Parse(AugmentationCost.TakeOption(args, out var augmentationPairs));
 var mnist = options.Data is { } dir ? MnistData.LoadDirectory(dir) : Mnist.Load();
 var train = mnist.Train.ToDataset();
 if (options.Limit is { } limit) train = train.Slice(0, Math.Min(limit, train.Count));
@@ -34,6 +34,7 @@ for (var epoch = 0; epoch < options.Epochs; epoch++)
 
 var median = Median(epochSeconds);
 var trainRate = train.Count / median;
+AugmentationCost.Measure(train, augmentationPairs, options.Threads, options.Seed); // (a2) --augmentation-pairs N
 
 // (b) One-image predict latency (median of 1,000 calls after warm-up).
 var image = test.Features(0).ToArray();

@@ -148,6 +148,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         Trainer.CheckFit(_network, train, options);
         var optimizer = options.Optimizer ?? _network.Optimizer;
         if (optimizer is not (null or Adam)) throw AdamOnly(optimizer);
+        if (options.Augmentation is not null) throw AugmentationOnCpuOnly();
         return Trainer.Run(_network, this, train, options);
     }
 
@@ -273,9 +274,10 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
 
     bool ITrainingEngine.ReadsBackCheaply => false;
 
-    void ITrainingEngine.BeginFit(Dataset train, int batchSize, Optimizer optimizer)
+    void ITrainingEngine.BeginFit(Dataset train, int batchSize, Optimizer optimizer, ImageAugmenter? augmenter)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
+        if (augmenter is not null) throw AugmentationOnCpuOnly();
         if (optimizer is not Adam adam) throw AdamOnly(optimizer);
         EnsureCapacity(Math.Min(batchSize, train.Count));
         UploadParameters();
@@ -310,7 +312,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         Synchronize();
     }
 
-    void ITrainingEngine.BeginEpoch(int[] order)
+    void ITrainingEngine.BeginEpoch(int epoch, int[] order)
     {
         _train!.Order.Flat().SubView(0, order.Length).CopyFromCPU(order.AsSpan());
         _epochFirstStep = _steps.Count;
@@ -392,25 +394,42 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
     {
         try
         {
-            if (_adam is null) return;
-            Synchronize();
-            var applied = FailedStep() is { } failed ? failed - 1 : _steps.Count;
-            if (applied == 0) return;
-            var m = new float[_parameterCount];
-            var v = new float[_parameterCount];
-            if (_parameterCount > 0)
-            {
-                _parameters.Flat().SubView(0, _parameterCount).CopyToCPU(_network.Parameters.AsSpan(0, _parameterCount));
-                _moment1.Flat().SubView(0, _parameterCount).CopyToCPU(m.AsSpan());
-                _moment2.Flat().SubView(0, _parameterCount).CopyToCPU(v.AsSpan());
-            }
-
-            _adam.SetMoments(_iterationsBefore + applied, m, v);
+            CopyStateToHost();
         }
         finally
         {
             EndFitState();
         }
+    }
+
+    void ITrainingEngine.SyncToHost() => CopyStateToHost();
+
+    void ITrainingEngine.ReloadParameters()
+    {
+        UploadParameters();
+        Synchronize();
+    }
+
+    /// <summary>
+    /// Copies the weights and Adam's moments after the last applied step of the fit to the host (the network's parameters,
+    /// the optimizer); the device state stays as it is, so training can go on from it.
+    /// </summary>
+    private void CopyStateToHost()
+    {
+        if (_adam is null) return;
+        Synchronize();
+        var applied = FailedStep() is { } failed ? failed - 1 : _steps.Count;
+        if (applied == 0) return;
+        var m = new float[_parameterCount];
+        var v = new float[_parameterCount];
+        if (_parameterCount > 0)
+        {
+            _parameters.Flat().SubView(0, _parameterCount).CopyToCPU(_network.Parameters.AsSpan(0, _parameterCount));
+            _moment1.Flat().SubView(0, _parameterCount).CopyToCPU(m.AsSpan());
+            _moment2.Flat().SubView(0, _parameterCount).CopyToCPU(v.AsSpan());
+        }
+
+        _adam.SetMoments(_iterationsBefore + applied, m, v);
     }
 
     /// <summary>The first step of the fit that failed on the device or on the host (1-based over the fit), or null.</summary>
@@ -456,6 +475,9 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         _validation.Clear();
         _steps.Clear();
     }
+
+    private static GpuExecutionException AugmentationOnCpuOnly() =>
+        new("Image augmentation runs on the CPU only so far: train on the CPU (Trainer.Fit), or without FitOptions.Augmentation on the GPU.");
 
     private static GpuExecutionException AdamOnly(Optimizer optimizer) =>
         new($"The GPU path trains with Adam only, but the optimizer is {optimizer.GetType().Name}; pass an Adam optimizer (or none), or train on the CPU with DeviceKind.Cpu.");

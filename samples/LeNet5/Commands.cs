@@ -9,6 +9,7 @@ internal static class Commands
 {
     public const string DefaultOutDirectory = "lenet5";
     public const string ModelFileName = "model.mgm";
+    public const string BestModelFileName = "best.mgm";
     public static readonly string DefaultModelPath = Path.Combine(DefaultOutDirectory, ModelFileName);
 
     public static RootCommand Build(SampleConsole console)
@@ -44,10 +45,22 @@ internal static class Commands
         var threads = ThreadsOption("CPU threads, 1 to 256 (default: all cores); the result does not depend on it.");
         var device = new Option<string>("--device") { Description = "Where to train: auto, cpu or gpu.", DefaultValueFactory = _ => "auto" };
         device.AcceptOnlyFromAmong("auto", "cpu", "gpu");
-
-        var command = new Command("train", "Train LeNet-5 on MNIST, validate on test images 0-4999, evaluate on 5000-9999, and save it.")
+        var data = new Option<string?>("--data")
         {
-            epochs, batchSize, seed, limit, raw, output, resume, threads, device,
+            Description = "Train on another data set: a folder of the four IDX files (e.g. Fashion-MNIST; split as MNIST) or an image folder " +
+                          "(one subfolder of PNG/JPEG images per class, resized to 28x28 gray; 20% kept for validation).",
+            HelpName = "DIR",
+        };
+        var augment = new Option<bool>("--augment") { Description = "Augment training images: random rotation ±18°, shift ±10%, zoom ±10% (Keras's preprocessing layers; CPU)." };
+        var earlyStopping = Positive(new Option<int?>("--early-stopping") { Description = "Stop when val_loss has not improved for N epochs, and keep the best epoch's weights.", HelpName = "PATIENCE" });
+        var checkpoint = new Option<bool>("--checkpoint") { Description = $"Save the best model so far (by val_loss) to DIR/{BestModelFileName} after each epoch that improves it." };
+        var schedule = new Option<string?>("--lr-schedule") { Description = "Learning-rate schedule over the epochs: cosine (to 0) or step (x0.1 every third); --resume continues it.", HelpName = "cosine|step" };
+        schedule.AcceptOnlyFromAmong("cosine", "step");
+        var csvLog = new Option<bool>("--csv-log") { Description = "Log each epoch's metrics to DIR/history.csv (Keras's CSVLogger format; appended with --resume)." };
+
+        var command = new Command("train", "Train LeNet-5 on MNIST (or --data DIR), validate on test images 0-4999, evaluate on 5000-9999, and save it.")
+        {
+            epochs, batchSize, seed, limit, raw, output, resume, threads, device, data, augment, earlyStopping, checkpoint, schedule, csvLog,
         };
         command.SetAction(parse => new TrainCommand(console).Run(new TrainArguments
         {
@@ -63,6 +76,12 @@ internal static class Commands
             Threads = parse.GetValue(threads),
             Device = TrainingDevices.Parse(parse.GetValue(device)!),
             MnistDirectory = parse.GetValue(mnistDir),
+            DataDirectory = parse.GetValue(data),
+            Augment = parse.GetValue(augment),
+            EarlyStoppingPatience = parse.GetValue(earlyStopping),
+            Checkpoint = parse.GetValue(checkpoint),
+            LearningRateSchedule = parse.GetValue(schedule),
+            CsvLog = parse.GetValue(csvLog),
         }));
         return command;
     }

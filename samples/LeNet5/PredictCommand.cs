@@ -1,5 +1,6 @@
 using System.Globalization;
 using ModelGen;
+using ModelGen.Vision;
 
 namespace LeNet5Sample;
 
@@ -38,14 +39,22 @@ internal sealed class PredictCommand(SampleConsole console)
         var scale = settings?.InputScale ?? 1f / 255f;
 
         byte[] pixels;
+        float[]? features = null; // the model's input when it is not the pixels scaled
         int? label = null;
         string caption;
         string plotTitle;
-        if (a.ImagePath is { } imagePath)
+        if (a.ImagePath is { } imagePath && settings is { ImageFolder: true })
         {
-            pixels = UserImage.Load(imagePath);
-            caption = $"{imagePath}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
+            // Trained on an image folder: read the picture exactly as its images were read (resized, gray, no centring).
+            (features, pixels) = LoadAsTrained(imagePath, settings);
+            caption = $"{imagePath}, as the model sees it ({LeNet5.InputHeight}x{LeNet5.InputWidth} gray, resized as the training images were)";
             plotTitle = Path.GetFileName(imagePath);
+        }
+        else if (a.ImagePath is { } picturePath)
+        {
+            pixels = UserImage.Load(picturePath);
+            caption = $"{picturePath}, as the model sees it ({UserImage.Size}x{UserImage.Size}, centred by centre of mass)";
+            plotTitle = Path.GetFileName(picturePath);
         }
         else
         {
@@ -62,19 +71,21 @@ internal sealed class PredictCommand(SampleConsole console)
             plotTitle = $"Test image {SampleData.FinalEvaluationOffset + index}, label {label}";
         }
 
-        var input = new float[pixels.Length];
-        for (var i = 0; i < pixels.Length; i++) input[i] = pixels[i] * scale;
+        var input = features ?? [.. pixels.Select(p => p * scale)];
         var probabilities = model.Predict(input);
         var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(d => probabilities[d]).ThenBy(d => d).ToArray();
         var predicted = ranked[0];
 
         output.WriteLine(caption);
         output.Write(TerminalImage.Render(pixels, LeNet5.InputHeight, LeNet5.InputWidth, UseColor(a.NoColor)));
-        output.WriteLine($"Predicted digit: {predicted}");
-        output.WriteLine("Top 3: " + string.Join(", ", ranked.Take(3).Select(d => string.Create(CultureInfo.InvariantCulture, $"{d} ({probabilities[d] * 100:F2}%)"))));
+        // A model trained on data that names its classes (an image folder) answers with the name.
+        var names = model.ClassNames;
+        string Name(int index) => names is null ? index.ToString(CultureInfo.InvariantCulture) : $"{names[index]} ({index})";
+        output.WriteLine(names is null ? $"Predicted digit: {predicted}" : $"Predicted class: {Name(predicted)}");
+        output.WriteLine("Top 3: " + string.Join(", ", ranked.Take(3).Select(d => string.Create(CultureInfo.InvariantCulture, $"{(names is null ? d.ToString(CultureInfo.InvariantCulture) : names[d])} ({probabilities[d] * 100:F2}%)"))));
         if (label is { } truth)
         {
-            output.WriteLine($"True label: {truth} ({(truth == predicted ? "correct" : "wrong")})");
+            output.WriteLine($"True label: {Name(truth)} ({(truth == predicted ? "correct" : "wrong")})");
         }
         else
         {
@@ -88,6 +99,24 @@ internal sealed class PredictCommand(SampleConsole console)
         }
 
         return Program.ExitOk;
+    }
+
+    /// <summary>The picture as an image-folder-trained model's training images were read: the model's input, and bytes to show.</summary>
+    private static (float[] Features, byte[] Pixels) LoadAsTrained(string path, TrainingSettings settings)
+    {
+        if (!File.Exists(path)) throw new SampleException($"--image: {path} does not exist; pass the path of a PNG or JPEG picture.");
+        float[] features;
+        try
+        {
+            features = ImageFolder.LoadImage(path, SampleData.ImageFolderOptionsFor(settings));
+        }
+        catch (ImageFolderException e)
+        {
+            throw new SampleException($"--image: {e.Message}", e);
+        }
+
+        // The features go to the model unrounded; the bytes (0..255) are only for the terminal and the PNG.
+        return (features, [.. features.Select(f => (byte)Math.Clamp(MathF.Round(f / settings.InputScale), 0, 255))]);
     }
 
     private bool UseColor(bool noColor)

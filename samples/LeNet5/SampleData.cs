@@ -2,6 +2,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using ModelGen;
+using ModelGen.Vision;
 
 namespace LeNet5Sample;
 
@@ -42,6 +43,79 @@ internal static class SampleData
     }
 
     /// <summary>
+    /// The data <c>train --data DIR</c> names: a folder of the four IDX files (split as MNIST: validation on the first half
+    /// of the test file, final evaluation on the second), or an image folder (one subfolder per class; 20% kept for
+    /// validation and the final evaluation, split with the run's seed), shaped as LeNet5's 28x28x1 input.
+    /// </summary>
+    public static TrainingData LoadTrainingData(string directory, TrainingSettings settings)
+    {
+        switch (KindOf(directory))
+        {
+            case DataKind.Idx:
+            {
+                var data = LoadDirectory(directory);
+                if (data.Train.Rows != LeNet5.InputHeight || data.Train.Columns != LeNet5.InputWidth || data.Test.Rows != data.Train.Rows || data.Test.Columns != data.Train.Columns)
+                {
+                    throw new SampleException(
+                        $"--data: {directory} holds {data.Train.Rows}x{data.Train.Columns} images but LeNet5 takes {LeNet5.InputHeight}x{LeNet5.InputWidth}x1; pass IDX files of 28x28 images, or an image folder (images are resized).");
+                }
+
+                var train = settings.Limit is { } n && n < data.Train.Count ? data.Train.Slice(0, n) : data.Train;
+                return new TrainingData(
+                    train.ToDataset(settings.InputScale), data.Validation.ToDataset(settings.InputScale), data.FinalEvaluation.ToDataset(settings.InputScale),
+                    $"{train.Count:N0} training images of {directory} (IDX), validation on its test images 0-{data.Validation.Count - 1}",
+                    $"its test images {data.Validation.Count}-{data.Test.Count - 1}");
+            }
+
+            case DataKind.Images:
+            {
+                Dataset train, validation;
+                try
+                {
+                    (train, validation) = ImageFolder.LoadSplit(directory, ImageFolderOptionsFor(settings, ImageValidationSplit));
+                }
+                catch (ImageFolderException e)
+                {
+                    throw new SampleException($"--data: {e.Message}", e);
+                }
+
+                if (settings.Limit is { } n && n < train.Count) train = train.Slice(0, n);
+                return new TrainingData(train, validation, validation,
+                    $"{train.Count:N0} images of {directory} in {train.ClassNames!.Count} classes ({string.Join(", ", train.ClassNames.Take(10))}{(train.ClassNames.Count > 10 ? ", ..." : "")}), " +
+                    $"validation on {validation.Count:N0} others ({ImageValidationSplit:P0}, split with seed {settings.Seed})",
+                    $"the {validation.Count:N0} validation images");
+            }
+
+            default:
+                throw new SampleException(
+                    $"--data: {directory} is neither a folder of the four IDX files ({string.Join(", ", MnistData.FileNames)}, raw or .gz) " +
+                    "nor an image folder (one subfolder of PNG or JPEG images per class).");
+        }
+    }
+
+    /// <summary>The fraction of an image folder kept for validation (Keras's usual validation_split).</summary>
+    public const double ImageValidationSplit = 0.2;
+
+    /// <summary>How an image folder (and, for a model trained on one, <c>predict --image</c>) reads images for LeNet5.</summary>
+    public static ImageFolderOptions ImageFolderOptionsFor(TrainingSettings settings, double validationSplit = 0) => new()
+    {
+        Height = LeNet5.InputHeight, Width = LeNet5.InputWidth, Channels = 1, Scale = settings.InputScale,
+        ValidationSplit = validationSplit, Seed = settings.Seed,
+    };
+
+    /// <summary>Which kind of data folder <paramref name="directory"/> is.</summary>
+    public static DataKind KindOf(string directory)
+    {
+        if (!Directory.Exists(directory))
+        {
+            throw new SampleException($"--data: {directory} does not exist; pass a folder of the four IDX files or an image folder (one subfolder per class).");
+        }
+
+        if (MnistData.FileNames.All(name => File.Exists(Path.Combine(directory, name)) || File.Exists(Path.Combine(directory, name + ".gz")))) return DataKind.Idx;
+        return ImageFolder.IsImageFolder(directory) ? DataKind.Images : DataKind.Unknown;
+    }
+
+    /// <summary>
     /// Forwards the loader's lines except cache hits, so a normal run prints nothing while a first run shows where
     /// the files came from (and a failed one shows every source tried).
     /// </summary>
@@ -70,11 +144,30 @@ internal static class SampleData
     }
 }
 
+/// <summary>The kinds of folder <c>train --data</c> takes.</summary>
+internal enum DataKind
+{
+    Unknown,
+    Idx,
+    Images,
+}
+
+/// <summary>The three parts of the data of a run, and how to describe them.</summary>
+internal sealed record TrainingData(Dataset Train, Dataset Validation, Dataset Final, string Description, string FinalDescription);
+
 /// <summary>
 /// What <c>train</c> used, saved next to the model (<c>model.settings.json</c>): <c>predict</c> and <c>evaluate</c>
-/// scale inputs the same way, and <c>--resume</c> continues with the same data, seed and batch size.
+/// scale inputs the same way (and read pictures as the image folder's were read), and <c>--resume</c> continues with
+/// the same data, seed, batch size, augmentation and learning-rate schedule.
 /// </summary>
-internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize, int? Limit)
+/// <param name="DataDirectory">The <c>--data</c> folder, or null for MNIST.</param>
+/// <param name="ImageFolder">Whether that folder is an image folder (not IDX files).</param>
+/// <param name="Augment">Whether training batches are augmented.</param>
+/// <param name="LearningRateSchedule"><c>cosine</c>, <c>step</c>, or null.</param>
+/// <param name="ScheduleEpochs">The epochs the schedule spans (the total planned when it was chosen).</param>
+internal sealed record TrainingSettings(
+    bool RawPixels, int Seed, int BatchSize, int? Limit, string? DataDirectory = null, bool ImageFolder = false, bool Augment = false,
+    string? LearningRateSchedule = null, int? ScheduleEpochs = null)
 {
     private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 

@@ -72,6 +72,8 @@ internal static class GeneratedCode
         ("global::ModelGen.Optimizer? optimizer = null", "optimizer"),
         ("int? seed = null", "seed"),
         ("global::ModelGen.ProgressReporter? progress = null", "progress"),
+        ("global::System.Collections.Generic.IReadOnlyList<global::ModelGen.Callback>? callbacks = null", "callbacks"),
+        ("global::ModelGen.ImageAugmentation? augmentation = null", "augmentation"),
         ("int? threads = null", "threads"),
         ("global::System.Threading.CancellationToken cancellationToken = default", "cancellationToken"),
     ];

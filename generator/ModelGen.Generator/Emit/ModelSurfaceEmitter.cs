@@ -143,6 +143,9 @@ internal static class ModelSurfaceEmitter
         w.Raw("/// <summary>What training recorded so far (per-epoch loss and accuracy), saved with the model.</summary>");
         w.Raw("public global::ModelGen.TrainingHistory? History { get; set; }");
         w.Raw();
+        w.Raw("/// <summary>What each output stands for (set by Fit from data that names its classes, e.g. an image folder's), saved with the model; null when unnamed.</summary>");
+        w.Raw("public global::System.Collections.Generic.IReadOnlyList<string>? ClassNames { get; set; }");
+        w.Raw();
         w.Raw("/// <summary>Creates the network with Keras's default initialisation (Glorot-uniform kernels, zero biases) from a random seed.</summary>");
         w.Line($"public {plan.ClassName}() : this(seed: null) {{ }}");
         w.Raw();
@@ -207,7 +210,8 @@ internal static class ModelSurfaceEmitter
         w.Raw();
         w.Raw("/// <summary>");
         w.Raw("/// Trains with sparse categorical cross-entropy, like Keras's <c>fit</c>: shuffles every epoch, uses the last partial");
-        w.Raw("/// batch, Adam by default, and reports progress. Returns the history of all training so far.");
+        w.Raw("/// batch, Adam by default, runs the callbacks (EarlyStopping, ModelCheckpoint, ...), augments the training images when");
+        w.Raw("/// asked, and reports progress. Returns the history of all training so far.");
         w.Raw("/// </summary>");
         w.Raw("public global::ModelGen.TrainingHistory Fit(");
         w.Indent();

@@ -64,6 +64,8 @@ internal static class StubSurfaceEmitter
         w.Raw($"public global::ModelGen.Optimizer? Optimizer {{ get => {Throw}; set => {Throw}; }}");
         w.Raw("/// <summary>Throws: the model has errors.</summary>");
         w.Raw($"public global::ModelGen.TrainingHistory? History {{ get => {Throw}; set => {Throw}; }}");
+        w.Raw("/// <summary>Throws: the model has errors.</summary>");
+        w.Raw($"public global::System.Collections.Generic.IReadOnlyList<string>? ClassNames {{ get => {Throw}; set => {Throw}; }}");
         w.Raw();
 
         w.Raw("/// <summary>Throws: the model has errors.</summary>");

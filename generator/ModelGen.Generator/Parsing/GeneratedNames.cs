@@ -20,7 +20,7 @@ internal static class GeneratedNames
         // The model surface (ModelSurfaceEmitter).
         "ParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "MicroBatch",
         "Architecture", "Fingerprint", "Summary", "s_description", "ModelDescription", "Description", "Parameters",
-        "Optimizer", "History", "Initialize", "Predict", "PredictBatch", "PredictClass", "Fit", "Evaluate",
+        "Optimizer", "History", "ClassNames", "Initialize", "Predict", "PredictBatch", "PredictClass", "Fit", "Evaluate",
         "ComputeGradients", "Save", "Load",
         // The CPU passes (CpuEmitter).
         "CpuPasses", "Forward", "Backward", "WorkspaceLength",

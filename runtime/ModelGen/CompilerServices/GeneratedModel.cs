@@ -63,7 +63,8 @@ public static class GeneratedModel
     /// <summary>Behind the generated <c>Fit</c>: its parameters are <see cref="FitOptions"/>' properties, one for one.</summary>
     public static TrainingHistory Fit(
         IGeneratedNetwork network, Dataset train, int epochs, int batchSize, Dataset? validation, Optimizer? optimizer, int? seed,
-        ProgressReporter? progress, int? threads, CancellationToken cancellationToken) =>
+        ProgressReporter? progress, IReadOnlyList<Callback>? callbacks, ImageAugmentation? augmentation, int? threads,
+        CancellationToken cancellationToken) =>
         Trainer.Fit(network, train, new FitOptions
         {
             Epochs = epochs,
@@ -72,6 +73,8 @@ public static class GeneratedModel
             Optimizer = optimizer,
             Seed = seed,
             Progress = progress,
+            Callbacks = callbacks,
+            Augmentation = augmentation,
             Threads = threads,
             CancellationToken = cancellationToken,
         });

@@ -51,6 +51,34 @@ public sealed class Dataset
     /// <summary>All labels of this dataset.</summary>
     public ReadOnlySpan<int> AllLabels => _labels.AsSpan(_offset, Count);
 
+    /// <summary>
+    /// What each label stands for (label i is <c>ClassNames[i]</c>), e.g. the subfolders an image folder was loaded from;
+    /// null when the classes are unnamed. <c>Fit</c> saves them with the model, so that predictions can be named.
+    /// </summary>
+    /// <exception cref="ArgumentException">A name is null or empty, or two names are the same.</exception>
+    public IReadOnlyList<string>? ClassNames
+    {
+        get => _classNames;
+        init => _classNames = value is null ? null : CheckClassNames(value);
+    }
+
+    private readonly string[]? _classNames;
+
+    /// <summary>A copy of <paramref name="names"/> after checking that every name is there and unique.</summary>
+    internal static string[] CheckClassNames(IReadOnlyList<string> names)
+    {
+        var copy = new string[names.Count];
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        for (var i = 0; i < copy.Length; i++)
+        {
+            if (string.IsNullOrEmpty(names[i])) throw new ArgumentException($"Class name {i} is empty; every class needs a name.", nameof(names));
+            if (!seen.Add(names[i])) throw new ArgumentException($"The class name '{names[i]}' appears twice; class names must be unique.", nameof(names));
+            copy[i] = names[i];
+        }
+
+        return copy;
+    }
+
     /// <summary>Samples [start, start + count) without copying.</summary>
     public Dataset Slice(int start, int count)
     {
@@ -58,7 +86,7 @@ public sealed class Dataset
         {
             throw new ArgumentOutOfRangeException(nameof(start), $"Slice [{start}, {start + count}) is outside 0..{Count}.");
         }
-        return new Dataset(_features, _labels, SampleLength, _offset + start, count);
+        return new Dataset(_features, _labels, SampleLength, _offset + start, count) { ClassNames = _classNames };
     }
 
     /// <summary>

@@ -18,4 +18,10 @@ public interface INetwork
 
     /// <summary>What training recorded so far; saved with the model.</summary>
     TrainingHistory? History { get; set; }
+
+    /// <summary>
+    /// What each output stands for, index by index (e.g. the subfolders of an image folder, see <see cref="Dataset.ClassNames"/>),
+    /// or null when the outputs are unnamed. Fit takes them from training data that names its classes; saved with the model.
+    /// </summary>
+    IReadOnlyList<string>? ClassNames { get; set; }
 }

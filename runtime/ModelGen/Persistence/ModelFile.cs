@@ -290,6 +290,11 @@ public static class ModelFile
                     $"Model file '{path}' holds {content.ParameterCount:N0} parameters but {expected.Name} has {expected.ParameterCount:N0}, although the architecture fingerprints match. " +
                     $"The file was written by an inconsistent build: train {expected.Name} and save it again."));
         }
+        if (content.ClassNames is { } names && names.Length != expected.OutputLength)
+        {
+            throw Corrupt(path, string.Create(CultureInfo.InvariantCulture,
+                $"it names {names.Length} classes but {expected.Name} has {expected.OutputLength} outputs"));
+        }
         if (FirstNonFinite(content, expected) is { } bad) throw NonFinite(path, bad);
         return content;
     }
@@ -332,6 +337,18 @@ public static class ModelFile
                 }
             }
         }
+        if (content.ClassNames is { } names)
+        {
+            try
+            {
+                Dataset.CheckClassNames(names);
+            }
+            catch (ArgumentException e)
+            {
+                throw new ArgumentException($"ClassNames: {e.Message}", nameof(content), e);
+            }
+        }
+
         try
         {
             return content.HistoryJson is null ? null : StrictUtf8.GetBytes(content.HistoryJson);
@@ -353,6 +370,7 @@ public static class ModelFile
             SavedAtUtcTicks = content.SavedAt.UtcTicks,
             SavedAtOffsetMinutes = (short)content.SavedAt.TotalOffsetMinutes,
             HistoryLength = history?.Length ?? -1,
+            ClassNames = content.ClassNames,
         };
         if (content.Optimizer is { } o)
         {
@@ -533,6 +551,7 @@ public static class ModelFile
             Optimizer = header.Optimizer is { } o ? new OptimizerState(o.Kind, o.Iterations, o.Hyperparameters, slots) : null,
             HistoryJson = historyJson,
             SavedAt = savedAt,
+            ClassNames = header.ClassNames,
         };
     }
 

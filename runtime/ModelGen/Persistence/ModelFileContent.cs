@@ -31,6 +31,12 @@ public sealed class ModelFileContent
     /// <summary>Training history as JSON text (stored and returned unchanged), or <see langword="null"/>.</summary>
     public string? HistoryJson { get; set; }
 
+    /// <summary>
+    /// What each output stands for (<see cref="INetwork.ClassNames"/>), or <see langword="null"/>. Stored under the header
+    /// key <c>classNames</c>; files written before it load with null.
+    /// </summary>
+    public string[]? ClassNames { get; set; }
+
     /// <summary>When the model was saved; defaults to the moment this object was created. Stored with its UTC offset.</summary>
     public DateTimeOffset SavedAt { get; set; } = DateTimeOffset.UtcNow;
 }

@@ -22,6 +22,9 @@ internal sealed class ModelFileHeader
     /// <summary>Byte length of the UTF-8 history section; -1 when the file holds no history.</summary>
     public int HistoryLength = -1;
 
+    /// <summary>The output classes' names, or null (optional key: older files have none, older readers skip it).</summary>
+    public string[]? ClassNames;
+
     // Bounds a writer never exceeds; a header outside them is damaged or crafted.
     internal const int MaxSlots = 64;
     internal const int MaxOffsetMinutes = 14 * 60;
@@ -58,7 +61,7 @@ internal sealed class ModelFileHeader
         public void Serialize(ref MessagePackWriter writer, ModelFileHeader? value, MessagePackSerializerOptions options)
         {
             ArgumentNullException.ThrowIfNull(value);
-            writer.WriteMapHeader(7);
+            writer.WriteMapHeader(value.ClassNames is null ? 7 : 8);
             writer.Write("modelType");
             writer.Write(value.ModelType);
             writer.Write("fingerprint");
@@ -98,6 +101,12 @@ internal sealed class ModelFileHeader
             writer.Write("history");
             if (value.HistoryLength < 0) writer.WriteNil();
             else writer.Write(value.HistoryLength);
+            if (value.ClassNames is { } names)
+            {
+                writer.Write("classNames");
+                writer.WriteArrayHeader(names.Length);
+                foreach (var name in names) writer.Write(name);
+            }
         }
 
         public ModelFileHeader? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
@@ -144,6 +153,13 @@ internal sealed class ModelFileHeader
                             if (header.HistoryLength < 0) throw Invalid("negative history length");
                         }
                         seen |= 64;
+                        break;
+                    case "classNames":
+                        options.Security.DepthStep(ref reader);
+                        var names = new string[ReadArrayHeader(ref reader)];
+                        for (var j = 0; j < names.Length; j++) names[j] = ReadText(ref reader);
+                        reader.Depth--;
+                        header.ClassNames = names;
                         break;
                     default:
                         // Format 1 readers ignore keys they do not know (documented in docs/model-files.md).

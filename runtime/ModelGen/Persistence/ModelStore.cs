@@ -24,7 +24,15 @@ public static class ModelStore
                 Parameters = (float[])network.Parameters.Clone(),
                 Optimizer = network.Optimizer?.GetState(),
                 HistoryJson = network.History?.ToJson(),
+                ClassNames = network.ClassNames is { } names ? [.. names] : null,
             };
+        }
+
+        if (content.ClassNames is { Length: var named } && named != d.OutputLength)
+        {
+            // Such a file could not be loaded again (Load checks the count), so it is not written.
+            throw new ModelFileException(ModelFileError.Unwritable, path,
+                $"Cannot save {d.Name} to '{path}': it names {named} classes (ClassNames) but has {d.OutputLength} outputs; set one name per output, or none.");
         }
 
         ModelFile.Save(path, content, wrapStream: null, d);
@@ -69,6 +77,7 @@ public static class ModelStore
             content.Parameters.CopyTo(network.Parameters, 0);
             network.Optimizer = optimizer;
             network.History = history;
+            network.ClassNames = content.ClassNames;
         }
     }
 

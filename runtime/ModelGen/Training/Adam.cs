@@ -29,16 +29,12 @@ public sealed class Adam : Optimizer
     /// <param name="epsilon">Added to sqrt(v) (Keras <c>epsilon</c>), positive and not 0 as a float.</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range.</exception>
     public Adam(double learningRate = 0.001, double beta1 = 0.9, double beta2 = 0.999, double epsilon = 1e-7)
+        : base(CheckedLearningRate(learningRate, beta1, beta2, epsilon))
     {
-        Validate(learningRate, beta1, beta2, epsilon, (message, name) => new ArgumentOutOfRangeException(name, message));
-        LearningRate = learningRate;
         Beta1 = beta1;
         Beta2 = beta2;
         Epsilon = epsilon;
     }
-
-    /// <summary>Step size (Keras <c>learning_rate</c>).</summary>
-    public double LearningRate { get; private set; }
 
     /// <summary>Decay of the first moment (Keras <c>beta_1</c>).</summary>
     public double Beta1 { get; private set; }
@@ -331,13 +327,17 @@ public sealed class Adam : Optimizer
         }
     }
 
+    /// <summary>Every setting validated before the base class takes the learning rate, so errors name the setting at fault.</summary>
+    private static double CheckedLearningRate(double lr, double b1, double b2, double eps)
+    {
+        Validate(lr, b1, b2, eps, (message, name) => new ArgumentOutOfRangeException(name, message));
+        return lr;
+    }
+
     private static void Validate(double lr, double b1, double b2, double eps, Func<string, string, Exception> error)
     {
         // Checked as the update uses them, as floats: 1e39 is a finite double but +Inf as a float.
-        if (!IsFiniteFloat(lr) || lr < 0)
-        {
-            throw error($"learning_rate must be a finite number ≥ 0 (also as a float, at most {float.MaxValue:G4}), but is {lr}.", "learningRate");
-        }
+        if (CheckLearningRate(lr) is { } problem) throw error(problem, "learningRate");
 
         if (!(b1 >= 0 && b1 < 1))
         {

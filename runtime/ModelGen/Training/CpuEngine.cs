@@ -28,6 +28,8 @@ internal sealed class CpuEngine : ITrainingEngine
     private Dataset? _train;
     private Optimizer? _optimizer;
     private int[] _order = [];
+    private int _epoch;
+    private ImageAugmenter? _augmenter;
     private EpochTotals _totals;
 
     private readonly bool _ownsPool;
@@ -82,31 +84,39 @@ internal sealed class CpuEngine : ITrainingEngine
 
     /// <summary>
     /// Copies samples order[start..start + count) of <paramref name="data"/> (or start.. in order) into the pass's inputs,
-    /// on the threads: each copies the samples its share of the first layer will read, so they arrive in its caches.
+    /// on the threads: each copies the samples its share of the first layer will read, so they arrive in its caches. With
+    /// <paramref name="augmenter"/> each sample is written augmented instead (training batches only).
     /// </summary>
-    private unsafe void Gather(Dataset data, int[]? order, int start, int count)
+    private unsafe void Gather(Dataset data, int[]? order, int start, int count, ImageAugmenter? augmenter = null)
     {
         var length = _description.InputLength;
         fixed (float* input = Input(count))
         {
-            var job = new GatherJob { Data = data, Order = order, Start = start, Input = input, Labels = _labels, Length = length };
+            var job = new GatherJob
+            {
+                Data = data, Order = order, Start = start, Input = input, Labels = _labels, Length = length, Augmenter = augmenter, Epoch = _epoch,
+            };
             Run(count, ref job);
         }
     }
 
-    /// <summary>Items: one sample copied into the inputs, its label into the labels.</summary>
+    /// <summary>Items: one sample copied (or augmented) into the inputs, its label into the labels.</summary>
     private unsafe struct GatherJob : IParallelJob
     {
         public Dataset Data;
         public int[]? Order;
-        public int Start, Length;
+        public int Start, Length, Epoch;
         public float* Input;
         public int[] Labels;
+        public ImageAugmenter? Augmenter;
 
         public readonly void Execute(int item)
         {
             var sample = Order is null ? Start + item : Order[Start + item];
-            Data.Features(sample).CopyTo(new Span<float>(Input + (long)item * Length, Length));
+            var destination = new Span<float>(Input + (long)item * Length, Length);
+            // The transform is drawn from (seed, epoch, sample), not from the thread or the batch: any split gives the same.
+            if (Augmenter is null) Data.Features(sample).CopyTo(destination);
+            else Augmenter.Apply(Data.Features(sample), destination, Epoch, sample);
             Labels[item] = Data.Label(sample);
         }
     }
@@ -123,24 +133,35 @@ internal sealed class CpuEngine : ITrainingEngine
 
     // ------------------------------------------------------------------------------------------------ training
 
-    public void BeginFit(Dataset train, int batchSize, Optimizer optimizer)
+    public void BeginFit(Dataset train, int batchSize, Optimizer optimizer, ImageAugmenter? augmenter)
     {
         EnsureCapacity(Math.Min(batchSize, train.Count));
         _train = train;
         _optimizer = optimizer;
+        _augmenter = augmenter;
     }
 
-    public void BeginEpoch(int[] order)
+    public void BeginEpoch(int epoch, int[] order)
     {
         _order = order;
+        _epoch = epoch;
         _totals = default;
+    }
+
+    // The CPU trains the network's own buffers: they are always the current state.
+    public void SyncToHost()
+    {
+    }
+
+    public void ReloadParameters()
+    {
     }
 
     public void Step(int step, int start, int count)
     {
         if (_totals.Failure is not null) return;
         var parameters = _model.Parameters;
-        Gather(_train!, _order, start, count);
+        Gather(_train!, _order, start, count, _augmenter);
         var loss = ForwardBackward(count, parameters);
         if (!double.IsFinite(loss.Sum))
         {
@@ -162,6 +183,7 @@ internal sealed class CpuEngine : ITrainingEngine
 
     public void EndFit()
     {
+        _augmenter = null;
         _train = null;
         _optimizer = null;
         _order = [];

@@ -21,6 +21,18 @@ public sealed class FitOptions
     /// <summary>Progress output; when null, Keras-style lines on the console (a live bar on a terminal).</summary>
     public ProgressReporter? Progress { get; init; }
 
+    /// <summary>
+    /// Keras-style callbacks (<see cref="EarlyStopping"/>, <see cref="ModelCheckpoint"/>, <see cref="ReduceLROnPlateau"/>,
+    /// <see cref="LearningRateScheduler"/>, <see cref="CsvLogger"/>, or your own <see cref="Callback"/>), called in this order.
+    /// </summary>
+    public IReadOnlyList<Callback>? Callbacks { get; init; }
+
+    /// <summary>
+    /// Random rotation, translation and zoom of the training images (Keras's preprocessing layers), applied to every
+    /// training batch as it is gathered; none when null. Needs an image input (height × width × channels).
+    /// </summary>
+    public ImageAugmentation? Augmentation { get; init; }
+
     /// <summary>Threads computing each batch, 1 to 256 (default: all cores). The result does not depend on it.</summary>
     public int? Threads { get; init; }
 

@@ -14,11 +14,14 @@ internal interface ITrainingEngine : IDisposable
     /// <summary>True when <see cref="ReadTotals"/> costs nothing (the CPU); a GPU waits for the device and copies back.</summary>
     bool ReadsBackCheaply { get; }
 
-    /// <summary>Readies a fit: the engine takes the network's weights and the optimizer's state as they are now.</summary>
-    void BeginFit(Dataset train, int batchSize, Optimizer optimizer);
+    /// <summary>
+    /// Readies a fit: the engine takes the network's weights and the optimizer's state as they are now. With
+    /// <paramref name="augmenter"/>, every training sample is augmented as it is gathered into a batch.
+    /// </summary>
+    void BeginFit(Dataset train, int batchSize, Optimizer optimizer, ImageAugmenter? augmenter);
 
-    /// <summary>Starts an epoch whose batches take the samples in <paramref name="order"/>.</summary>
-    void BeginEpoch(int[] order);
+    /// <summary>Starts epoch <paramref name="epoch"/> (1-based, over all training of the model) whose batches take the samples in <paramref name="order"/>.</summary>
+    void BeginEpoch(int epoch, int[] order);
 
     /// <summary>Runs (or queues) step <paramref name="step"/> (1-based) on samples order[start..start + count).</summary>
     void Step(int step, int start, int count);
@@ -28,6 +31,16 @@ internal interface ITrainingEngine : IDisposable
 
     /// <summary>Mean loss and accuracy over <paramref name="data"/> with the current weights (validation during a fit).</summary>
     EvaluationResult Evaluate(Dataset data);
+
+    /// <summary>
+    /// Between two steps of a fit: makes the network's parameters and the optimizer hold the state after the last step
+    /// that was applied, as <see cref="EndFit"/> does, and goes on training from there (callbacks read weights and save
+    /// checkpoints through it). A no-op for an engine that trains the host's buffers in place.
+    /// </summary>
+    void SyncToHost();
+
+    /// <summary>Between two steps of a fit: the network's parameters were replaced on the host; train on from them.</summary>
+    void ReloadParameters();
 
     /// <summary>Ends a fit: the network's parameters and the optimizer hold the state after the last step that was applied.</summary>
     void EndFit();

@@ -5,6 +5,34 @@ namespace ModelGen;
 /// <summary>Updates parameters from a batch gradient. One instance owns the state (moments, step) of one parameter buffer.</summary>
 public abstract class Optimizer
 {
+    private double _learningRate;
+
+    /// <summary>Creates an optimizer with step size <paramref name="learningRate"/>.</summary>
+    /// <exception cref="ArgumentOutOfRangeException">The learning rate is negative, or not finite as a float.</exception>
+    protected Optimizer(double learningRate = 0.001) => LearningRate = learningRate;
+
+    /// <summary>
+    /// Step size (Keras <c>learning_rate</c>), read by every update: schedules and callbacks such as
+    /// <see cref="LearningRateScheduler"/> and <see cref="ReduceLROnPlateau"/> change it between epochs, and it is saved
+    /// with the optimizer's state, so a resumed run continues with the rate it had reached.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException">The value is negative, or not finite as a float (the update uses it as one).</exception>
+    public double LearningRate
+    {
+        get => _learningRate;
+        set
+        {
+            if (CheckLearningRate(value) is { } problem) throw new ArgumentOutOfRangeException(nameof(value), value, problem);
+            _learningRate = value;
+        }
+    }
+
+    /// <summary>Null when <paramref name="learningRate"/> is usable, else why not.</summary>
+    internal static string? CheckLearningRate(double learningRate) =>
+        IsFiniteFloat(learningRate) && learningRate >= 0
+            ? null
+            : $"learning_rate must be a finite number ≥ 0 (also as a float, at most {float.MaxValue:G4}), but is {learningRate}.";
+
     /// <summary>Number of updates applied so far (Keras's <c>iterations</c>).</summary>
     public long Iterations { get; protected set; }
 

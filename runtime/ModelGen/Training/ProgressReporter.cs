@@ -156,6 +156,24 @@ public sealed class ProgressReporter : ITrainingObserver
     void ITrainingObserver.OnEpochEnd(EpochSummary summary) =>
         EndEpoch(summary.Elapsed, summary.Loss, summary.Accuracy, summary.ValLoss, summary.ValAccuracy);
 
+    void ITrainingObserver.OnMessage(string message) => WriteMessage(message);
+
+    /// <summary>Prints <paramref name="message"/> on a line of its own (ending a live line first, which is drawn again on the next batch).</summary>
+    public void WriteMessage(string message)
+    {
+        ArgumentNullException.ThrowIfNull(message);
+        if (Live && _drawn)
+        {
+            _output.Write('\n');
+            _drawn = false;
+            _lastWidth = 0;
+        }
+
+        _output.Write(message);
+        _output.Write('\n');
+        _output.Flush();
+    }
+
     /// <summary>Prints the final line of an evaluation started with <see cref="BeginEvaluation"/>.</summary>
     public void EndEvaluation(TimeSpan elapsed, double loss, double accuracy) => EndEpoch(elapsed, loss, accuracy, null, null);
 

@@ -22,15 +22,11 @@ public sealed class Sgd : Optimizer
     /// <param name="nesterov">Whether to apply Nesterov momentum (Keras <c>nesterov</c>).</param>
     /// <exception cref="ArgumentOutOfRangeException">A setting is outside its range.</exception>
     public Sgd(double learningRate = 0.01, double momentum = 0.0, bool nesterov = false)
+        : base(CheckedLearningRate(learningRate, momentum))
     {
-        Validate(learningRate, momentum, (message, name) => new ArgumentOutOfRangeException(name, message));
-        LearningRate = learningRate;
         Momentum = momentum;
         Nesterov = nesterov;
     }
-
-    /// <summary>Step size (Keras <c>learning_rate</c>).</summary>
-    public double LearningRate { get; private set; }
 
     /// <summary>Momentum (Keras <c>momentum</c>); 0 for plain SGD.</summary>
     public double Momentum { get; private set; }
@@ -248,12 +244,17 @@ public sealed class Sgd : Optimizer
         _velocity = slots.Length == 1 ? (float[])slots[0].Clone() : null;
     }
 
+    /// <summary>Both settings validated before the base class takes the learning rate, so errors name the setting at fault.</summary>
+    private static double CheckedLearningRate(double lr, double momentum)
+    {
+        Validate(lr, momentum, (message, name) => new ArgumentOutOfRangeException(name, message));
+        return lr;
+    }
+
     private static void Validate(double lr, double momentum, Func<string, string, Exception> error)
     {
-        if (!IsFiniteFloat(lr) || lr < 0)
-        {
-            throw error($"learning_rate must be a finite number ≥ 0 (also as a float, at most {float.MaxValue:G4}), but is {lr}.", "learningRate");
-        }
+        // Checked as the update uses them, as floats: 1e39 is a finite double but +Inf as a float.
+        if (CheckLearningRate(lr) is { } problem) throw error(problem, "learningRate");
 
         if (!(momentum >= 0 && momentum <= 1))
         {

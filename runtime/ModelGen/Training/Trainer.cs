@@ -35,18 +35,62 @@ public static class Trainer
         ValidateParameters(network);
         Validate(network, train, "training data");
         if (options.Validation is { } validation) Validate(network, validation, "validation data");
+        CheckClassNames(network, train, options.Validation);
+        if (options.Augmentation is not null && network.Description.InputShape.Count != 3)
+        {
+            throw new ArgumentException(
+                $"Augmentation transforms images, but {network.Description.Name} takes a vector of {network.Description.InputLength} values; " +
+                "augment a model whose [Sequential] input is height, width, channels.", nameof(options));
+        }
     }
+
+    /// <summary>
+    /// Refuses data whose class names cannot be the model's: a count other than the model's outputs, validation data
+    /// naming other classes, or a model already trained on other names.
+    /// </summary>
+    private static void CheckClassNames(INetwork network, Dataset train, Dataset? validation)
+    {
+        if (train.ClassNames is not { } names) return;
+        var d = network.Description;
+        if (names.Count != d.OutputLength)
+        {
+            throw new ModelInputException(
+                $"The training data names {names.Count} classes ({Describe(names)}) but {d.Name} has {d.OutputLength} outputs; " +
+                $"give the last layer {names.Count} units, or train on data with {d.OutputLength} classes.");
+        }
+
+        if (validation?.ClassNames is { } other && !other.SequenceEqual(names))
+        {
+            throw new ModelInputException($"The validation data names its classes {Describe(other)} but the training data {Describe(names)}; load both from the same folder.");
+        }
+
+        if (network.ClassNames is { } trained && !trained.SequenceEqual(names))
+        {
+            throw new ModelInputException(
+                $"{d.Name} was trained on the classes {Describe(trained)} but the training data names {Describe(names)}; train a new model for other classes.");
+        }
+    }
+
+    private static string Describe(IReadOnlyList<string> names) =>
+        names.Count <= 12 ? string.Join(", ", names) : string.Join(", ", names.Take(12)) + $", … ({names.Count} in all)";
 
     /// <summary>
     /// The loop of <see cref="Fit"/> on <paramref name="engine"/>. Save from another thread takes the model's lock, so it
     /// writes the state between two steps; the engine holds the lock while it applies a step.
     /// </summary>
+    /// <remarks>
+    /// Observers: the callbacks in their order, then the progress output, for the begin hooks; the progress output first
+    /// for the end hooks, so a callback's message follows the epoch's line. Each epoch is in the history before the
+    /// callbacks' <c>OnEpochEnd</c>, so a checkpoint saved there holds it.
+    /// </remarks>
     internal static TrainingHistory Run(INetwork network, ITrainingEngine engine, Dataset train, FitOptions options)
     {
         var optimizer = options.Optimizer ?? network.Optimizer ?? new Adam();
         network.Optimizer = optimizer;
+        if (train.ClassNames is { } classNames) network.ClassNames = classNames;
         var history = network.History ??= new TrainingHistory();
         ITrainingObserver progress = options.Progress ?? ProgressReporter.ForConsole();
+        ITrainingObserver[] callbacks = [.. options.Callbacks ?? []];
         var seed = options.Seed ?? SeededRandom.NewSeed();
         var batch = (int)Math.Min(options.BatchSize, train.Count);
         var steps = (int)((train.Count + (long)batch - 1) / batch); // long: a batch size near int.MaxValue would overflow
@@ -54,44 +98,85 @@ public static class Trainer
         var epochsBefore = history.Epochs;
         var totalEpochs = epochsBefore + options.Epochs;
         var gate = ModelStore.Gate(network);
+        var batchInterval = progress.BatchInterval;
+        foreach (var callback in callbacks) batchInterval = callback.BatchInterval < batchInterval ? callback.BatchInterval : batchInterval;
 
-        engine.BeginFit(train, batch, optimizer);
+        var shape = network.Description.InputShape;
+        var augmenter = options.Augmentation is { } augmentation
+            ? new ImageAugmenter(augmentation, shape[0], shape[1], shape[2], augmentation.Seed ?? seed)
+            : null;
+        var run = new TrainingRun(network, engine, optimizer, history, progress, epochsBefore, totalEpochs, steps, batch, options.Validation is not null);
+        engine.BeginFit(train, batch, optimizer, augmenter);
         try
         {
-            for (var e = 0; e < options.Epochs; e++)
+            foreach (var callback in callbacks) callback.OnTrainBegin(run);
+            progress.OnTrainBegin(run);
+            var lastEpoch = epochsBefore;
+            for (var epoch = epochsBefore + 1; epoch <= totalEpochs && !run.StopRequested; epoch++)
             {
-                var epoch = epochsBefore + e + 1;
                 var clock = Stopwatch.StartNew();
                 ShuffledOrder(order, seed, epoch);
-                engine.BeginEpoch(order);
+                engine.BeginEpoch(epoch, order);
+                foreach (var callback in callbacks) callback.OnEpochBegin(epoch, totalEpochs, steps);
                 progress.OnEpochBegin(epoch, totalEpochs, steps);
                 var lastReport = TimeSpan.Zero;
-                for (var step = 0; step < steps; step++)
+                var stepsRun = 0;
+                while (stepsRun < steps && (stepsRun == 0 || !run.StopRequested)) // a started epoch runs one batch at least, as in Keras
                 {
                     options.CancellationToken.ThrowIfCancellationRequested();
-                    var start = step * batch;
-                    lock (gate) engine.Step(step + 1, start, Math.Min(batch, train.Count - start));
-                    if (step + 1 < steps && (engine.ReadsBackCheaply || clock.Elapsed - lastReport >= progress.BatchInterval))
+                    var start = stepsRun * batch;
+                    stepsRun++;
+                    foreach (var callback in callbacks) callback.OnBatchBegin(stepsRun);
+                    lock (gate) engine.Step(stepsRun, start, Math.Min(batch, train.Count - start));
+                    if (stepsRun < steps && (engine.ReadsBackCheaply || clock.Elapsed - lastReport >= batchInterval))
                     {
                         var running = Totals(engine, epoch, steps);
-                        progress.OnBatchEnd(step + 1, running.LossSum / running.Samples, (double)running.Correct / running.Samples);
+                        var (loss, accuracy) = (running.LossSum / running.Samples, (double)running.Correct / running.Samples);
+                        progress.OnBatchEnd(stepsRun, loss, accuracy);
+                        foreach (var callback in callbacks) callback.OnBatchEnd(stepsRun, loss, accuracy);
                         lastReport = clock.Elapsed;
                     }
                 }
 
+                // The epoch's means are over the samples its steps took: all of them unless a callback stopped it early.
                 var totals = Totals(engine, epoch, steps);
-                progress.OnBatchEnd(steps, totals.LossSum / train.Count, (double)totals.Correct / train.Count);
+                var (trainLoss, trainAccuracy) = (totals.LossSum / totals.Samples, (double)totals.Correct / totals.Samples);
+                progress.OnBatchEnd(stepsRun, trainLoss, trainAccuracy);
+                foreach (var callback in callbacks) callback.OnBatchEnd(stepsRun, trainLoss, trainAccuracy);
                 var validation = options.Validation is { } data ? engine.Evaluate(data) : null;
                 clock.Stop();
                 var summary = new EpochSummary(
-                    epoch, clock.Elapsed, totals.LossSum / train.Count, (double)totals.Correct / train.Count, validation?.Loss, validation?.Accuracy);
+                    epoch, clock.Elapsed, trainLoss, trainAccuracy, validation?.Loss, validation?.Accuracy, optimizer.LearningRate);
+                lock (gate)
+                {
+                    history.AddEpoch(summary.Loss, summary.Accuracy, summary.ValLoss, summary.ValAccuracy, clock.Elapsed.TotalSeconds, summary.LearningRate);
+                }
+
+                lastEpoch = epoch;
                 progress.OnEpochEnd(summary);
-                lock (gate) history.AddEpoch(summary.Loss, summary.Accuracy, summary.ValLoss, summary.ValAccuracy, clock.Elapsed.TotalSeconds);
+                foreach (var callback in callbacks) callback.OnEpochEnd(summary);
+            }
+
+            if (run.StopReason is { } reason && lastEpoch > epochsBefore)
+            {
+                lock (gate) history.Stops.Add(new TrainingStop(lastEpoch, reason));
             }
         }
         finally
         {
             lock (gate) engine.EndFit();
+            run.EngineEnded();
+        }
+
+        // After EndFit the network holds the final weights on the host, where OnTrainEnd may restore earlier ones.
+        try
+        {
+            foreach (var callback in callbacks) callback.OnTrainEnd(run);
+            progress.OnTrainEnd(run);
+        }
+        finally
+        {
+            run.End();
         }
 
         return history;

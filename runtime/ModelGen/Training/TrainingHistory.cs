@@ -28,15 +28,39 @@ public sealed class TrainingHistory
     /// <summary>Wall-clock seconds each epoch took, training and validation together.</summary>
     public List<double> Seconds { get; } = [];
 
+    /// <summary>
+    /// The learning rate of each epoch (Keras logs it as <c>learning_rate</c> when a schedule or <see cref="ReduceLROnPlateau"/>
+    /// runs; ModelGen always does). Shorter than <see cref="Loss"/> only for histories written before it was recorded.
+    /// </summary>
+    public List<double> LearningRate { get; } = [];
+
+    /// <summary>Each fit that a callback stopped early (e.g. <see cref="EarlyStopping"/>): the last epoch it ran and why it stopped.</summary>
+    public List<TrainingStop> Stops { get; } = [];
+
+    /// <summary>
+    /// The epoch whose end-of-epoch weights the model holds, when it is not the last one (<see cref="EarlyStopping"/>
+    /// restored the best epoch's weights); null when the weights are those after the last recorded epoch.
+    /// </summary>
+    public int? WeightsFromEpoch { get; set; }
+
     /// <summary>Final evaluation, when one was run after training.</summary>
     public EvaluationResult? Evaluation { get; set; }
 
     /// <summary>Number of recorded epochs.</summary>
     public int Epochs => Loss.Count;
 
-    /// <summary>Appends one epoch's metrics; the validation values are recorded only when given.</summary>
-    public void AddEpoch(double loss, double accuracy, double? valLoss, double? valAccuracy, double seconds)
+    /// <summary>
+    /// Appends one epoch's metrics; the validation values and the learning rate are recorded only when given. The model's
+    /// weights are then that epoch's, so <see cref="WeightsFromEpoch"/> is cleared.
+    /// </summary>
+    public void AddEpoch(double loss, double accuracy, double? valLoss, double? valAccuracy, double seconds, double? learningRate = null)
     {
+        WeightsFromEpoch = null;
+        if (learningRate is { } lr)
+        {
+            LearningRate.Add(lr);
+        }
+
         Loss.Add(loss);
         Accuracy.Add(accuracy);
         if (valLoss is { } vl)
@@ -54,7 +78,8 @@ public sealed class TrainingHistory
 
     /// <summary>
     /// The history as indented JSON with Keras's key names: <c>loss</c>, <c>accuracy</c>, <c>val_loss</c>,
-    /// <c>val_accuracy</c>, plus <c>seconds</c> and <c>evaluation</c> (<c>{"loss", "accuracy"}</c> or null).
+    /// <c>val_accuracy</c>, <c>learning_rate</c>, plus <c>seconds</c>, <c>evaluation</c> (<c>{"loss", "accuracy"}</c> or
+    /// null), <c>stops</c> (<c>[{"epoch", "reason"}]</c>) and <c>weights_from_epoch</c> (a number or null).
     /// Non-finite values (a diverged loss) are written as the strings <c>"NaN"</c>, <c>"Infinity"</c>, <c>"-Infinity"</c>.
     /// </summary>
     public string ToJson()
@@ -68,6 +93,7 @@ public sealed class TrainingHistory
             WriteList(writer, "val_loss", ValLoss);
             WriteList(writer, "val_accuracy", ValAccuracy);
             WriteList(writer, "seconds", Seconds);
+            WriteList(writer, "learning_rate", LearningRate);
             if (Evaluation is { } evaluation)
             {
                 writer.WriteStartObject("evaluation");
@@ -82,6 +108,18 @@ public sealed class TrainingHistory
                 writer.WriteNull("evaluation");
             }
 
+            writer.WriteStartArray("stops");
+            foreach (var stop in Stops)
+            {
+                writer.WriteStartObject();
+                writer.WriteNumber("epoch", stop.Epoch);
+                writer.WriteString("reason", stop.Reason);
+                writer.WriteEndObject();
+            }
+
+            writer.WriteEndArray();
+            if (WeightsFromEpoch is { } weightsEpoch) writer.WriteNumber("weights_from_epoch", weightsEpoch);
+            else writer.WriteNull("weights_from_epoch");
             writer.WriteEndObject();
         }
 
@@ -118,6 +156,13 @@ public sealed class TrainingHistory
             ReadList(root, "val_loss", history.ValLoss);
             ReadList(root, "val_accuracy", history.ValAccuracy);
             ReadList(root, "seconds", history.Seconds);
+            ReadList(root, "learning_rate", history.LearningRate);
+            ReadStops(root, history.Stops);
+            if (root.TryGetProperty("weights_from_epoch", out var weightsEpoch) && weightsEpoch.ValueKind != JsonValueKind.Null)
+            {
+                history.WeightsFromEpoch = ReadEpoch(weightsEpoch, "weights_from_epoch");
+            }
+
             if (root.TryGetProperty("evaluation", out var evaluation) && evaluation.ValueKind != JsonValueKind.Null)
             {
                 if (evaluation.ValueKind != JsonValueKind.Object
@@ -215,6 +260,38 @@ public sealed class TrainingHistory
         }
     }
 
+    private static void ReadStops(JsonElement root, List<TrainingStop> target)
+    {
+        if (!root.TryGetProperty("stops", out var array) || array.ValueKind == JsonValueKind.Null)
+        {
+            return;
+        }
+
+        if (array.ValueKind != JsonValueKind.Array)
+        {
+            throw new ModelGenException($"The training history key 'stops' must be an array of {{\"epoch\", \"reason\"}} objects, but is a {array.ValueKind}.");
+        }
+
+        var index = 0;
+        foreach (var item in array.EnumerateArray())
+        {
+            if (item.ValueKind != JsonValueKind.Object
+                || !item.TryGetProperty("epoch", out var epoch)
+                || !item.TryGetProperty("reason", out var reason) || reason.ValueKind != JsonValueKind.String)
+            {
+                throw new ModelGenException($"The training history value stops[{index}] must be an object with a number 'epoch' and a text 'reason'.");
+            }
+
+            target.Add(new TrainingStop(ReadEpoch(epoch, $"stops[{index}].epoch"), reason.GetString()!));
+            index++;
+        }
+    }
+
+    private static int ReadEpoch(JsonElement element, string where) =>
+        element.ValueKind == JsonValueKind.Number && element.TryGetInt32(out var epoch) && epoch >= 1
+            ? epoch
+            : throw new ModelGenException($"The training history value {where} must be an epoch number (1 or more), but is {element.GetRawText()}.");
+
     private static double ReadNumber(JsonElement element, string where)
     {
         if (element.ValueKind == JsonValueKind.Number && element.TryGetDouble(out double value))
@@ -235,3 +312,8 @@ public sealed class TrainingHistory
         throw new ModelGenException($"The training history value {where} must be a number (or \"NaN\", \"Infinity\", \"-Infinity\"), but is {element.GetRawText()}.");
     }
 }
+
+/// <summary>A fit that a callback stopped before its last epoch.</summary>
+/// <param name="Epoch">The last epoch that ran (1-based, over all training of the model).</param>
+/// <param name="Reason">What the callback said, e.g. <c>EarlyStopping: val_loss did not improve for 2 epochs</c>.</param>
+public sealed record TrainingStop(int Epoch, string Reason);

@@ -145,6 +145,9 @@ namespace LeNet5Sample
         /// <summary>What training recorded so far (per-epoch loss and accuracy), saved with the model.</summary>
         public global::ModelGen.TrainingHistory? History { get; set; }
 
+        /// <summary>What each output stands for (set by Fit from data that names its classes, e.g. an image folder's), saved with the model; null when unnamed.</summary>
+        public global::System.Collections.Generic.IReadOnlyList<string>? ClassNames { get; set; }
+
         /// <summary>Creates the network with Keras's default initialisation (Glorot-uniform kernels, zero biases) from a random seed.</summary>
         public LeNet5() : this(seed: null) { }
 
@@ -219,7 +222,8 @@ namespace LeNet5Sample
 
         /// <summary>
         /// Trains with sparse categorical cross-entropy, like Keras's <c>fit</c>: shuffles every epoch, uses the last partial
-        /// batch, Adam by default, and reports progress. Returns the history of all training so far.
+        /// batch, Adam by default, runs the callbacks (EarlyStopping, ModelCheckpoint, ...), augments the training images when
+        /// asked, and reports progress. Returns the history of all training so far.
         /// </summary>
         public global::ModelGen.TrainingHistory Fit(
             global::ModelGen.Dataset train,
@@ -229,9 +233,11 @@ namespace LeNet5Sample
             global::ModelGen.Optimizer? optimizer = null,
             int? seed = null,
             global::ModelGen.ProgressReporter? progress = null,
+            global::System.Collections.Generic.IReadOnlyList<global::ModelGen.Callback>? callbacks = null,
+            global::ModelGen.ImageAugmentation? augmentation = null,
             int? threads = null,
             global::System.Threading.CancellationToken cancellationToken = default) =>
-            global::ModelGen.CompilerServices.GeneratedModel.Fit(this, train, epochs, batchSize, validation, optimizer, seed, progress, threads, cancellationToken);
+            global::ModelGen.CompilerServices.GeneratedModel.Fit(this, train, epochs, batchSize, validation, optimizer, seed, progress, callbacks, augmentation, threads, cancellationToken);
 
         /// <summary>Mean loss and accuracy over <paramref name="data"/>, like Keras's <c>evaluate</c>.</summary>
         public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data) => global::ModelGen.CompilerServices.GeneratedModel.Evaluate(this, data);

@@ -27,6 +27,8 @@ internal sealed class FakeNetwork : IGeneratedNetwork
 
     public TrainingHistory? History { get; set; }
 
+    public IReadOnlyList<string>? ClassNames { get; set; }
+
     public float PoisonGradient { get; }
 
     /// <summary>The parameters and the optimizer state when the poisoned sample was seen (batch size 1: before its step).</summary>

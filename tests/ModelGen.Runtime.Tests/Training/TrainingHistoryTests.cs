@@ -26,7 +26,7 @@ public sealed class TrainingHistoryTests : IDisposable
         using var document = JsonDocument.Parse(Sample().ToJson());
         var root = document.RootElement;
         Assert.Equal(
-            new[] { "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "evaluation" },
+            new[] { "loss", "accuracy", "val_loss", "val_accuracy", "seconds", "learning_rate", "evaluation", "stops", "weights_from_epoch" },
             root.EnumerateObject().Select(p => p.Name).ToArray());
         Assert.Equal(0.0780, root.GetProperty("loss")[1].GetDouble());
         Assert.Equal(0.9702, root.GetProperty("val_accuracy")[2].GetDouble());
