@@ -16,7 +16,7 @@ public static class GeneratedModel
     /// runtime refuses to run a model of another version with a clear error (the generator and the runtime of one
     /// ModelGen package always agree; a mismatch means two package versions are mixed).
     /// </summary>
-    public const int ContractVersion = 1;
+    public const int ContractVersion = 2;
 
     /// <summary>The description of a generated network (called once per model type).</summary>
     public static NetworkDescription Describe(
@@ -25,6 +25,7 @@ public static class GeneratedModel
         int[] inputShape,
         int outputLength,
         int parameterCount,
+        int trainableParameterCount,
         int microBatch,
         bool softmaxOutput,
         string architecture,
@@ -32,7 +33,7 @@ public static class GeneratedModel
         string summary,
         LayerDescription[] layers,
         ParameterView[] parameterViews) =>
-        new(contractVersion, name, inputShape, outputLength, parameterCount, microBatch, softmaxOutput, architecture, fingerprint,
+        new(contractVersion, name, inputShape, outputLength, parameterCount, trainableParameterCount, microBatch, softmaxOutput, architecture, fingerprint,
             summary, layers, parameterViews);
 
     /// <summary>A random seed for a model created without one.</summary>
