@@ -40,7 +40,7 @@ internal static class GeneratedNames
         "InHeight", "InWidth", "InChannels", "OutHeight", "OutWidth", "OutChannels", "Channels", "KernelSize", "PadTop",
         "PadLeft", "PoolSize", "Stride", "Pixels", "Epsilon", "Momentum", "OneMinusMomentum", "Layer", "DropThreshold", "KeepProbability",
         // GpuKernels and its per-layer classes (Conv2D_1_Gpu, ...; those follow the per-layer pattern).
-        "GpuScratchLength", "InputFloats", "OutputFloats", "KernelLength", "LayerParameters", "GradientSlices", "WindowScale",
+        "GpuScratchLength", "PassAreaFloats", "InputFloats", "OutputFloats", "KernelLength", "LayerParameters", "GradientSlices", "WindowScale",
         "ActivationBackward", "ParameterGradient", "InputGradient");
 
     /// <summary>
