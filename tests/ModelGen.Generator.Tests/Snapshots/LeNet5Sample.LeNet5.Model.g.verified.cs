@@ -96,7 +96,7 @@ namespace LeNet5Sample
             "____________________________________________________________________\n";
 
         private static readonly global::ModelGen.NetworkDescription s_description = global::ModelGen.CompilerServices.GeneratedModel.Describe(
-            contractVersion: 1,
+            contractVersion: 2,
             name: "LeNet5Sample.LeNet5",
             inputShape: new int[] { 28, 28, 1 },
             outputLength: OutputLength,
