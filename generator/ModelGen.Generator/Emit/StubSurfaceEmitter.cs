@@ -92,6 +92,7 @@ internal static class StubSurfaceEmitter
             $"public float ComputeGradients(global::ModelGen.Dataset batch, {Span} gradient)",
             "public void Save(string path)",
             $"public static {stub.ClassName} Load(string path)",
+            $"public static {stub.ClassName} Load(global::System.IO.Stream stream, string? name = null)",
         ];
         foreach (var method in methods)
         {
