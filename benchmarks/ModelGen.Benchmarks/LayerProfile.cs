@@ -144,7 +144,7 @@ internal static class LayerProfile
         var adam = new Adam();
         model.Optimizer = adam;
         using var engine = new CpuEngine(model, threads);
-        engine.BeginFit(train, Batch, adam, augmenter: null);
+        engine.BeginFit(train, Batch, adam, seed: 1, augmenter: null);
         var order = Enumerable.Range(0, train.Count).ToArray();
         engine.BeginEpoch(epoch: 1, order);
         var steps = train.Count / Batch;

@@ -2,7 +2,7 @@ using System.Xml.Linq;
 
 namespace ModelGen.Generator.Tests;
 
-/// <summary>samples/LeNet5 and samples/DigitPad reference ModelGen the way the package delivers it.</summary>
+/// <summary>samples/LeNet5, samples/DigitPad and samples/FashionMnist reference ModelGen the way the package delivers it.</summary>
 public class SampleProjectTests
 {
     private static IEnumerable<XElement> ProjectReferences(string project) =>
@@ -13,6 +13,7 @@ public class SampleProjectTests
     [Theory]
     [InlineData("samples/LeNet5/LeNet5.csproj")]
     [InlineData("samples/DigitPad/DigitPad.csproj")]
+    [InlineData("samples/FashionMnist/FashionMnist.csproj")]
     public void Sample_ReferencesAsAnalyzers_EveryProjectThePackageShipsUnderAnalyzers(string project)
     {
         // What runtime/ModelGen.csproj packs under analyzers/dotnet/cs: the generator (with the analyzer) and the code fixes.

@@ -27,25 +27,43 @@ internal static class SummaryEmitter
             text.Append(i == plan.Layers.Count - 1 ? '=' : '_', Rule).Append('\n');
         }
 
-        var total = plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture);
-        text.Append("Total params: ").Append(total).Append('\n');
-        text.Append("Trainable params: ").Append(total).Append('\n');
-        text.Append("Non-trainable params: 0\n");
+        text.Append("Total params: ").Append(Count(plan.ParameterCount)).Append('\n');
+        text.Append("Trainable params: ").Append(Count(plan.TrainableParameterCount)).Append('\n');
+        text.Append("Non-trainable params: ").Append(Count(plan.NonTrainableParameterCount)).Append('\n');
         text.Append('_', Rule).Append('\n');
         return text.ToString();
     }
 
+    private static string Count(int count) => count.ToString("N0", CultureInfo.InvariantCulture);
+
+    /// <summary>
+    /// One row; text longer than its column continues on the next lines, as Keras 2.9+ prints
+    /// <c>batch_normalization (BatchN</c> / <c>ormalization)</c>: each column keeps at least one space before the next.
+    /// </summary>
     private static void Row(StringBuilder text, string name, string shape, string parameters)
     {
-        text.Append(' ').Append(name.PadRight(NameWidth - 1)).Append(' ')
-            .Append(shape.PadRight(ShapeWidth)).Append(' ')
-            .Append(parameters).Append('\n');
+        var first = true;
+        while (first || name.Length > 0 || shape.Length > 0)
+        {
+            var nameChunk = Take(ref name, NameWidth - 2);
+            var shapeChunk = Take(ref shape, ShapeWidth);
+            var line = " " + nameChunk.PadRight(NameWidth - 1) + " " + shapeChunk.PadRight(ShapeWidth) + " " + (first ? parameters : string.Empty);
+            text.Append(first ? line : line.TrimEnd()).Append('\n');
+            first = false;
+        }
+    }
+
+    private static string Take(ref string text, int width)
+    {
+        var chunk = text.Length <= width ? text : text.Substring(0, width);
+        text = text.Substring(chunk.Length);
+        return chunk;
     }
 
     public static string KerasType(LayerKind kind) => kind switch
     {
         LayerKind.MaxPool2D => "MaxPooling2D",
         LayerKind.AvgPool2D => "AveragePooling2D",
-        _ => kind.ToString(),
+        _ => kind.ToString(), // BatchNormalization, Dropout and GlobalAveragePooling2D are Keras's names too
     };
 }

@@ -15,10 +15,11 @@ internal interface ITrainingEngine : IDisposable
     bool ReadsBackCheaply { get; }
 
     /// <summary>
-    /// Readies a fit: the engine takes the network's weights and the optimizer's state as they are now. With
+    /// Readies a fit: the engine takes the network's weights and the optimizer's state as they are now. Dropout masks
+    /// come from <paramref name="seed"/> (with the epoch and step: CompilerServices.Dropout.PassKey). With
     /// <paramref name="augmenter"/>, every training sample is augmented as it is gathered into a batch.
     /// </summary>
-    void BeginFit(Dataset train, int batchSize, Optimizer optimizer, ImageAugmenter? augmenter);
+    void BeginFit(Dataset train, int batchSize, Optimizer optimizer, int seed, ImageAugmenter? augmenter);
 
     /// <summary>Starts epoch <paramref name="epoch"/> (1-based, over all training of the model) whose batches take the samples in <paramref name="order"/>.</summary>
     void BeginEpoch(int epoch, int[] order);

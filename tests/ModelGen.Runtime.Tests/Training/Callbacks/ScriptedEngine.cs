@@ -31,7 +31,7 @@ internal sealed class ScriptedEngine(INetwork network, double[] trainLoss, doubl
         [.. Enumerable.Range(0, count).Select(i => epoch + step / 64f + i / 4096f + 1f / 3f)];
 
 
-    public void BeginFit(Dataset train, int batchSize, Optimizer optimizer, ImageAugmenter? augmenter)
+    public void BeginFit(Dataset train, int batchSize, Optimizer optimizer, int seed, ImageAugmenter? augmenter)
     {
         _device = (float[])network.Parameters.Clone();
         _optimizer = optimizer;
