@@ -28,6 +28,7 @@ internal static class Commands
             BuildTrain(console, mnistDir),
             BuildPredict(console, mnistDir),
             BuildEvaluate(console, mnistDir),
+            BuildExport(console),
         };
         return root;
     }
@@ -126,6 +127,26 @@ internal static class Commands
             All = parse.GetValue(all),
             Threads = parse.GetValue(threads),
             MnistDirectory = parse.GetValue(mnistDir),
+        }));
+        return command;
+    }
+
+    private static Command BuildExport(SampleConsole console)
+    {
+        var model = ModelOption();
+        var onnx = new Option<string?>("--onnx")
+        {
+            Description = "The ONNX file to write (default: model.onnx beside the model file).",
+            HelpName = "FILE",
+        };
+        var command = new Command("export", "Write the model as an ONNX model (input [N, 28, 28, 1] scaled as in training, output the ten probabilities).")
+        {
+            model, onnx,
+        };
+        command.SetAction(parse => new ExportCommand(console).Run(new ExportArguments
+        {
+            ModelPath = ModelFileIn(parse.GetValue(model)!),
+            OnnxPath = parse.GetValue(onnx),
         }));
         return command;
     }

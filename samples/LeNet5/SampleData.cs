@@ -76,7 +76,6 @@ internal static class SampleData
 /// </summary>
 internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize, int? Limit)
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>What each pixel is multiplied by before it enters the network.</summary>
     [JsonIgnore]
@@ -104,7 +103,7 @@ internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize,
 
         try
         {
-            return JsonSerializer.Deserialize<TrainingSettings>(text, s_json)
+            return JsonSerializer.Deserialize(text, TrainingSettingsJson.Default.TrainingSettings)
                 ?? throw new SampleException($"{path} holds no settings; delete it (inputs are then scaled x/255) or train the model again.");
         }
         catch (JsonException e)
@@ -118,7 +117,7 @@ internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize,
     {
         using var file = AtomicFile.Create(PathFor(modelPath));
         var stream = WrapSaveStream?.Invoke(file.Path, file.Stream) ?? file.Stream;
-        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, s_json) + "\n"));
+        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, TrainingSettingsJson.Default.TrainingSettings) + "\n"));
         stream.Flush();
         file.Commit();
     }
@@ -129,3 +128,11 @@ internal sealed record TrainingSettings(bool RawPixels, int Seed, int BatchSize,
     /// <summary>Wraps the stream <see cref="SaveFor"/> writes (given the settings file's full path): tests inject a full disk through it.</summary>
     internal static Func<string, Stream, Stream>? WrapSaveStream { get; set; }
 }
+
+/// <summary>
+/// The settings file's JSON contract, written by System.Text.Json's source generator: no reflection at run time, so
+/// the settings load in a NativeAOT build (reflection-based serialization is disabled there).
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(TrainingSettings))]
+internal sealed partial class TrainingSettingsJson : JsonSerializerContext;

@@ -8,7 +8,7 @@ namespace ModelGen.Generator.Emit;
 internal static class GeneratedCode
 {
     /// <summary>The version of the runtime contract (ModelGen.CompilerServices.GeneratedModel.ContractVersion) the emitters write for.</summary>
-    public const int ContractVersion = 1;
+    public const int ContractVersion = 2;
 
     /// <summary>[GeneratedCode] with this generator's name and version, for the types the generator writes.</summary>
     public static readonly string Attribute =

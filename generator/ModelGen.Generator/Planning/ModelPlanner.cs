@@ -10,7 +10,7 @@ namespace ModelGen.Generator.Planning;
 /// <summary>
 /// Turns checked layer shapes into the <see cref="ModelPlan"/>: Keras names, the parameter layout (kernel then bias per
 /// layer, Keras layouts), fan-in and fan-out of each kernel, every buffer of a pass with its name and place, which layers
-/// run backward and which compute d(loss)/d(input), costs, the evaluation micro-batch and the GPU's gradient slicing. It
+/// run backward and which compute d(loss)/d(input), costs (<see cref="ModelCosts"/>), the evaluation micro-batch and the GPU's gradient slicing. It
 /// owns every decision the emitters act on; it is pure, so the plan tests need no compiler.
 /// </summary>
 internal static class ModelPlanner
@@ -83,7 +83,7 @@ internal static class ModelPlanner
                 outputGradient = isLast ? ContractBuffers.LogitsGradient : GradientOf(output);
                 if (!isLast && s.Kind != LayerKind.Flatten)
                 {
-                    gradients.Add(new BufferPlan(outputGradient, $"d(loss)/d({output})", s.Output, 0));
+                    gradients.Add(new BufferPlan(outputGradient, $"d(loss)/d({output})", s.Output, 0, IsGradient: true));
                 }
             }
 
@@ -96,6 +96,7 @@ internal static class ModelPlanner
                 OutputGradientBuffer: outputGradient,
                 RunsBackward: runsBackward,
                 MultiplyAdds: MultiplyAdds(s),
+                BackwardMultiplyAdds: ModelCosts.BackwardMultiplyAdds(MultiplyAdds(s), hasParameters, needsInputGradient),
                 GpuGradientSlices: hasParameters ? GpuSlices(kernel!.Length + bias!.Length) : 1));
 
             trainableBefore |= hasParameters;
@@ -119,9 +120,10 @@ internal static class ModelPlanner
         var gpuScratch = layers.Where(l => l.HasParameters && l.GpuGradientSlices > 1)
             .Select(l => (long)l.GpuGradientSlices * l.ParameterCount).DefaultIfEmpty(0).Max();
         var architecture = Architecture(input, shaped);
+        var costs = ModelCosts.Of(input, layers, buffers, offset, parameterOffset);
         return new ModelPlan(
             ns, className, input, layers.ToEquatableArray(), buffers.ToEquatableArray(), parameterOffset, offset, microBatch,
-            architecture, Fingerprint(architecture), layers.Sum(l => l.MultiplyAdds), (int)gpuScratch);
+            architecture, Fingerprint(architecture), costs.ForwardMultiplyAdds, (int)gpuScratch, costs);
     }
 
     /// <summary>The name of the gradient of a buffer: conv2d_out → conv2d_grad_out.</summary>

@@ -16,7 +16,7 @@ public static class GeneratedModel
     /// runtime refuses to run a model of another version with a clear error (the generator and the runtime of one
     /// ModelGen package always agree; a mismatch means two package versions are mixed).
     /// </summary>
-    public const int ContractVersion = 1;
+    public const int ContractVersion = 2;
 
     /// <summary>The description of a generated network (called once per model type).</summary>
     public static NetworkDescription Describe(
@@ -85,6 +85,9 @@ public static class GeneratedModel
 
     /// <summary>Behind the generated <c>Save</c>.</summary>
     public static void Save(IGeneratedNetwork network, string path) => ModelStore.Save(network, path);
+
+    /// <summary>Behind the generated <c>ExportOnnx</c>.</summary>
+    public static void ExportOnnx(IGeneratedNetwork network, string path) => OnnxExport.Save(network, path);
 
     /// <summary>Behind the generated <c>Load</c>: fills a freshly constructed <paramref name="network"/> from <paramref name="path"/>.</summary>
     public static void LoadInto(IGeneratedNetwork network, string path) => ModelStore.LoadInto(network, path);
