@@ -51,6 +51,7 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
         output.WriteLine($"{Stacks} stacks: {diagnosed} diagnosed, {valid.Count} generated, compiled and run");
         var ran = 0;
         var exports = Directory.CreateTempSubdirectory("modelgen-random-onnx-");
+        var onnxTime = new System.Diagnostics.Stopwatch();
         try
         {
             foreach (var group in valid.Chunk(ModelsPerAssembly))
@@ -59,14 +60,17 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
                 var assembly = run.Load();
                 foreach (var type in assembly.GetTypes().Where(t => typeof(INetwork).IsAssignableFrom(t)))
                 {
-                    var onnx = RunOnce(type, valid.Single(s => s.Contains($"partial class {type.Name};", StringComparison.Ordinal)));
+                    var onnx = RunOnce(type, valid.Single(s => s.Contains($"partial class {type.Name};", StringComparison.Ordinal)), onnxTime);
                     File.WriteAllBytes(Path.Combine(exports.FullName, type.Name + ".onnx"), onnx);
                     ran++;
                 }
             }
 
             Assert.Equal(valid.Count, ran);
+            onnxTime.Start();
             CheckExports(exports.FullName);
+            onnxTime.Stop();
+            output.WriteLine($"ONNX export, ONNX Runtime and onnx.checker took {onnxTime.Elapsed.TotalSeconds:F1} s of this test");
         }
         finally
         {
@@ -97,7 +101,7 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
     /// Forward and backward on random data: outputs and loss must be finite; the workspace constant is what the engine
     /// allocates; the ONNX export computes the same outputs in ONNX Runtime. Returns the export.
     /// </summary>
-    private static byte[] RunOnce(Type type, string source)
+    private static byte[] RunOnce(Type type, string source, System.Diagnostics.Stopwatch onnxTime)
     {
         var network = (ModelGen.CompilerServices.IGeneratedNetwork)Activator.CreateInstance(type, [(int?)7])!;
         var d = network.Description;
@@ -111,7 +115,10 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.All(gradient, v => Assert.True(float.IsFinite(v), $"{type.Name}: non-finite gradient"));
         Assert.Equal(type.GetField("ParameterCount")!.GetValue(null), d.ParameterCount);
         Assert.Equal(sizeof(float) * network.WorkspaceLength(32), type.GetField("WorkspaceBytesPerBatch")!.GetValue(null));
-        return ModelGen.Onnx.Tests.OnnxCheck.AssertMatchesModelGen(network, inputs, $"{type.Name}:\n{source}");
+        onnxTime.Start();
+        var onnx = ModelGen.Onnx.Tests.OnnxCheck.AssertMatchesModelGen(network, inputs, $"{type.Name}:\n{source}");
+        onnxTime.Stop();
+        return onnx;
     }
 
     /// <summary>A random model: mostly plausible stacks, with a fair share of mistakes of every kind.</summary>

@@ -70,37 +70,37 @@ namespace LeNet5Sample
         public const int MicroBatch = 32;
 
         /// <summary>
-        /// Multiply-adds of one sample's forward pass (693,000): each convolution's output values times its
+        /// Multiply-adds of one sample's forward pass, 693,000: each convolution's output values times its
         /// window (kernel height x width x input channels), each dense layer's inputs times its units. Pooling, activations and
         /// biases multiply nothing and are not counted.
         /// </summary>
         public const long ForwardMultiplyAdds = 693000;
 
         /// <summary>
-        /// Multiply-adds of one sample's training step (1,961,400): the forward pass, every kernel gradient (as many
+        /// Multiply-adds of one sample's training step, 1,961,400: the forward pass, every kernel gradient (as many
         /// as the layer's forward pass) and every input gradient a trainable layer before it needs (as many again). The
         /// optimizer's update runs once per batch, not per sample, and is not counted.
         /// </summary>
         public const long TrainingMultiplyAddsPerSample = 1961400;
 
-        /// <summary>Bytes of the parameters (431,144 bytes (421.0 KiB)): ParameterCount floats. A gradient of them is as large.</summary>
+        /// <summary>Bytes of the parameters, ParameterCount floats: 431,144 bytes (421.0 KiB). A gradient of them is as large.</summary>
         public const long ParameterBytes = 431144;
 
         /// <summary>
-        /// Bytes of the optimizer state with Adam, Fit's default (862,288 bytes (842.1 KiB)): two moments per trainable
-        /// parameter. SGD with momentum keeps one float per parameter (ParameterBytes), plain SGD none.
+        /// Bytes of the optimizer state with Adam, Fit's default: 862,288 bytes (842.1 KiB), two moments per
+        /// trainable parameter. SGD with momentum keeps one float per parameter (ParameterBytes), plain SGD none.
         /// </summary>
         public const long OptimizerStateBytes = 862288;
 
         /// <summary>
-        /// Bytes one sample's forward pass writes (43,192 bytes (42.2 KiB)): its input, every layer's output and the logits.
+        /// Bytes one sample's forward pass writes, its input, every layer's output and the logits: 43,192 bytes (42.2 KiB).
         /// Prediction needs this per sample in flight; training keeps it for the backward pass.
         /// </summary>
         public const long ActivationBytesPerSample = 43192;
 
         /// <summary>
-        /// Bytes of the CPU workspace of one training pass of a batch of 32 (Fit's default batch size; 3,200,000 bytes (3.1 MiB)):
-        /// the inputs, activations and their gradients of every sample, and the kernels' scratch. Training memory is about
+        /// Bytes of the CPU workspace of one training pass of a batch of 32, Fit's default batch size: 3,200,000 bytes (3.1 MiB).
+        /// It holds the inputs, activations and their gradients of every sample, and the kernels' scratch. Training memory is about
         /// ParameterBytes twice (parameters and their gradient) + OptimizerStateBytes + this.
         /// </summary>
         public const long WorkspaceBytesPerBatch = 3200000;
