@@ -173,4 +173,33 @@ public class ContractTests
         var call = predict.CreateDelegate<Func<ReadOnlySpan<float>, float[]>>(model);
         return call(new float[28 * 28]);
     }
+
+    [Fact]
+    public void GeneratorEnums_MirrorTheRuntimesByNameAndValue()
+    {
+        // The generator cannot reference the runtime, so it reads Padding and Activation arguments as their numbers.
+        AssertMirrors<ModelGen.Generator.Model.PaddingKind, Padding>();
+        AssertMirrors<ModelGen.Generator.Model.ActivationKind, Activation>();
+
+        static void AssertMirrors<TGenerator, TRuntime>() where TGenerator : struct, Enum where TRuntime : struct, Enum
+        {
+            var generator = Enum.GetValues<TGenerator>().ToDictionary(v => v.ToString(), v => Convert.ToInt32(v));
+            var runtime = Enum.GetValues<TRuntime>().ToDictionary(v => v.ToString(), v => Convert.ToInt32(v));
+            Assert.Equal(runtime.OrderBy(p => p.Key), generator.OrderBy(p => p.Key));
+        }
+    }
+
+    [Fact]
+    public void ParsedAttributeNames_AreTheRuntimesAttributes()
+    {
+        var runtime = typeof(SequentialAttribute).Assembly;
+        Assert.Equal(ModelGen.Generator.Parsing.ModelParser.SequentialAttribute, typeof(SequentialAttribute).FullName);
+
+        // Every layer attribute the parser knows exists, and every layer attribute the runtime declares is known.
+        var layers = runtime.GetExportedTypes()
+            .Where(t => typeof(LayerAttribute).IsAssignableFrom(t) && !t.IsAbstract)
+            .Select(t => t.FullName!)
+            .OrderBy(n => n, StringComparer.Ordinal);
+        Assert.Equal(layers, ModelGen.Generator.Parsing.ModelParser.LayerAttributes.OrderBy(n => n, StringComparer.Ordinal));
+    }
 }

@@ -135,6 +135,27 @@ public class PlannerTests
     }
 
     [Fact]
+    public void PoolingAfterAnActivatedLayer_AppliesItsDerivative_AndThatLayerSkipsItsOwn()
+    {
+        var plan = LeNet5();
+        Assert.Equal(
+            [ActivationKind.None, ActivationKind.Tanh, ActivationKind.None, ActivationKind.Tanh, ActivationKind.None, ActivationKind.None, ActivationKind.None, ActivationKind.None],
+            plan.Layers.Select(l => l.InputActivation));
+        Assert.Equal([true, false, true, false, false, false, false, false], plan.Layers.Select(l => l.ActivationGradientByNext));
+
+        // Nothing to fold: a linear convolution, or a pooling layer whose input gradient nothing needs.
+        var linear = ModelPlanner.Plan("", "Net", Shape.Image(8, 8, 1),
+        [
+            Conv(1, Shape.Image(8, 8, 1), Shape.Image(6, 6, 2), 2, 3),
+            Pool(2, LayerKind.MaxPool2D, Shape.Image(6, 6, 2), Shape.Image(3, 3, 2), 2, 2),
+            Flatten(3, Shape.Image(3, 3, 2)),
+            Dense(4, 18, 2, ActivationKind.Softmax),
+        ]);
+        Assert.All(linear.Layers, l => Assert.False(l.ActivationGradientByNext));
+        Assert.All(linear.Layers, l => Assert.Equal(ActivationKind.None, l.InputActivation));
+    }
+
+    [Fact]
     public void MicroBatch_IsThePowerOfTwoThatFitsTheBudget()
     {
         foreach (var (side, channels) in new[] { (8, 1), (28, 1), (64, 8), (128, 16), (256, 32) })

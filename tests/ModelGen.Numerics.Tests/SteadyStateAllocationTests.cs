@@ -54,4 +54,24 @@ public class SteadyStateAllocationTests
         // entries and progress lines (well under a kilobyte each).
         Assert.True(extra < 4_000, $"2 epochs allocated {twoEpochs:N0} bytes, 4 epochs {fourEpochs:N0} bytes");
     }
+
+    [Fact]
+    public void Predict_IntoACallersBuffer_AllocatesNothing()
+    {
+        var model = new AllocationProbe(seed: 4);
+        var input = new float[AllocationProbe.InputLength];
+        for (var i = 0; i < input.Length; i++) input[i] = i / (float)input.Length;
+        var output = new float[AllocationProbe.OutputLength];
+        for (var i = 0; i < 100; i++) model.Predict(input, output); // warm-up: JIT, the thread's workspace
+
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var i = 0; i < 1_000; i++)
+        {
+            model.Predict(input, output);
+            model.PredictClass(input);
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(1f, output.Sum(), 5);
+    }
 }

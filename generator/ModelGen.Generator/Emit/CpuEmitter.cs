@@ -263,7 +263,11 @@ internal static class CpuEmitter
             {
                 case LayerKind.Conv2D:
                 case LayerKind.Dense:
-                    if (layer.Activation is ActivationKind.Tanh or ActivationKind.Relu or ActivationKind.Sigmoid)
+                    if (layer.ActivationGradientByNext)
+                    {
+                        w.Raw($"// ({dy.Substring(2)} already includes the {GeneratedCode.Activation(layer.Activation)} derivative: the next layer's backward pass applied it)");
+                    }
+                    else if (layer.Activation is ActivationKind.Tanh or ActivationKind.Relu or ActivationKind.Sigmoid)
                     {
                         w.Line($"{Services}.Activations.Backward<{Activation(layer.Activation)}>(pass, {y}, {dy}, {layer.Output.Length}); // {ActivationRule(layer.Activation)}");
                     }
@@ -276,10 +280,11 @@ internal static class CpuEmitter
                     w.Line($"{Kernels(layer)}.Backward<{layer.ShapeType}>(pass, {x}, p.{layer.Kernel!.Identifier}, {dy}, g.{layer.Kernel.GradientIdentifier}, g.{layer.Bias!.GradientIdentifier}, {dx}, b.scratch);");
                     break;
                 case LayerKind.MaxPool2D:
-                    w.Line($"{Kernels(layer)}.MaxBackward<{layer.ShapeType}>(pass, {x}, {dy}, {dx});");
-                    break;
                 case LayerKind.AvgPool2D:
-                    w.Line($"{Kernels(layer)}.AverageBackward<{layer.ShapeType}>(pass, {dy}, {dx});");
+                    var kernel = layer.Kind == LayerKind.MaxPool2D ? "MaxBackward" : "AverageBackward";
+                    var input = layer.Kind == LayerKind.MaxPool2D || layer.InputActivation != ActivationKind.None ? x : "default";
+                    var rule = layer.InputActivation == ActivationKind.None ? "" : $" // dx includes the {GeneratedCode.Activation(layer.InputActivation)} derivative of the layer before";
+                    w.Line($"{Kernels(layer)}.{kernel}<{layer.ShapeType}, {Activation(layer.InputActivation)}>(pass, {input}, {dy}, {dx});{rule}");
                     break;
                 case LayerKind.Flatten when layer.OutputGradientBuffer == layer.InputGradientBuffer:
                     w.Raw("// (a view of the same memory: the gradient passes through unchanged)");

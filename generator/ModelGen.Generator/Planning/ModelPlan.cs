@@ -97,6 +97,15 @@ internal sealed record LayerPlan(
 
     /// <summary>True for layers that only re-interpret their input's memory (Flatten).</summary>
     public bool IsView => Kind == LayerKind.Flatten;
+
+    /// <summary>
+    /// For a pooling layer right after an activated layer: that activation, whose derivative this layer's backward pass
+    /// applies as it writes d(loss)/d(input) (one pass over the buffer instead of two). None otherwise.
+    /// </summary>
+    public ActivationKind InputActivation { get; init; }
+
+    /// <summary>True when the next layer's backward pass applies this layer's activation derivative (see <see cref="InputActivation"/>).</summary>
+    public bool ActivationGradientByNext { get; init; }
 }
 
 /// <summary>A whole model ready to emit.</summary>

@@ -104,6 +104,20 @@ internal static class ModelPlanner
             currentShape = s.Output;
         }
 
+        // A pooling layer's backward pass applies the activation derivative of the layer before it (it reads that layer's
+        // output anyway), so that layer skips its own pass over the gradient.
+        for (var i = 1; i < layers.Count; i++)
+        {
+            var (before, pool) = (layers[i - 1], layers[i]);
+            if (pool.Kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D && pool.NeedsInputGradient
+                && before.Activation is ActivationKind.Tanh or ActivationKind.Relu or ActivationKind.Sigmoid
+                && pool.InputBuffer == before.OutputBuffer)
+            {
+                layers[i] = pool with { InputActivation = before.Activation };
+                layers[i - 1] = before with { ActivationGradientByNext = true };
+            }
+        }
+
         // The layer area: activations in layer order, then their gradients.
         var buffers = new List<BufferPlan>();
         long offset = 0;

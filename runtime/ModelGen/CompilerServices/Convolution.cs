@@ -25,12 +25,23 @@ namespace ModelGen.CompilerServices;
 /// </para>
 /// </remarks>
 [EditorBrowsable(EditorBrowsableState.Never)]
-public static unsafe class Convolution
+public static unsafe partial class Convolution
 {
     /// <summary>Floats of scratch memory the kernels of <typeparamref name="TShape"/> need for a pass of <paramref name="capacity"/> samples.</summary>
     public static long ScratchLength<TShape>(int capacity) where TShape : IConvShape =>
-        (Geometry<TShape>.Padded ? 2L * capacity * Geometry<TShape>.Image : 0)
-        + Math.Max(WeightsTransposedLength<TShape>(), (long)SampleChunks<TShape>(capacity) * Geometry<TShape>.KernelLength);
+        TablesOffset<TShape>(capacity) + Interleaving<TShape>.TableLength + (Interleaving<TShape>.Candidate ? Slack : 0);
+
+    // Scratch, in floats from its start: the copied input (count images) and the zero-bordered input gradient (count
+    // images) when the input is copied; a shared region (the transposed kernel, or the partial kernel gradients); the
+    // interleaving tables; slack that an interleaved load may read past the last image (and ignore).
+
+    private const int Slack = 512;
+
+    private static long SharedOffset<TShape>(int count) where TShape : IConvShape =>
+        Geometry<TShape>.Copied ? 2L * count * Geometry<TShape>.Image : 0;
+
+    private static long TablesOffset<TShape>(int count) where TShape : IConvShape =>
+        SharedOffset<TShape>(count) + Math.Max(WeightsTransposedLength<TShape>(), (long)SampleChunks<TShape>(count) * Geometry<TShape>.KernelLength);
 
     /// <summary>Samples per chunk of the kernel gradient: each chunk's sum is a partial, the partials are added in order.</summary>
     private const int SamplesPerChunk = 8;
@@ -75,7 +86,9 @@ public static unsafe class Convolution
         fixed (float* sp = scratch)
         {
             var source = PadInput<TShape>(pass, xp, sp);
-            var job = new ForwardJob<TShape, TActivation> { Source = source, Kernel = kp, Bias = bp, Y = yp, Count = count };
+            var tables = sp + TablesOffset<TShape>(count);
+            if (Interleaving<TShape>.Applies(Simd.Lanes)) Interleaving<TShape>.BuildTables(tables, Simd.Lanes, kp, bp);
+            var job = new ForwardJob<TShape, TActivation> { Source = source, Kernel = kp, Bias = bp, Y = yp, Tables = tables, Count = count };
             pass.Run(job.Items(), ref job);
         }
     }
@@ -116,7 +129,7 @@ public static unsafe class Convolution
         {
             var source = PadInput<TShape>(pass, xp, sp);
             var chunks = SampleChunks<TShape>(count);
-            var partials = sp + (Geometry<TShape>.Padded ? 2L * count * Geometry<TShape>.Image : 0);
+            var partials = sp + SharedOffset<TShape>(count);
             var gradient = new KernelGradientJob<TShape>
             {
                 Source = source, Dz = dzp, DKernel = chunks == 1 ? dkp : partials, Count = count, Chunks = chunks,
@@ -132,7 +145,7 @@ public static unsafe class Convolution
             pass.Run(bias.Items(), ref bias);
 
             if (dx.IsEmpty) return;
-            var transposed = sp + (Geometry<TShape>.Padded ? 2L * count * Geometry<TShape>.Image : 0);
+            var transposed = sp + SharedOffset<TShape>(count);
             var transpose = new TransposeJob<TShape> { Kernel = kp, Transposed = transposed };
             pass.Run(transpose.Items(), ref transpose);
             var input = new InputGradientJob<TShape>
@@ -143,10 +156,10 @@ public static unsafe class Convolution
         }
     }
 
-    /// <summary>The image the tiles read: x itself, or x copied into zero-bordered images at the start of scratch.</summary>
+    /// <summary>The image the tiles read: x itself, or x copied (into zero-bordered images when padded) at the start of scratch.</summary>
     private static float* PadInput<TShape>(in BatchPass pass, float* x, float* scratch) where TShape : IConvShape
     {
-        if (!Geometry<TShape>.Padded) return x;
+        if (!Geometry<TShape>.Copied) return x;
         var job = new PadJob<TShape> { X = x, Padded = scratch };
         pass.Run(pass.Count, ref job);
         return scratch;
@@ -191,6 +204,13 @@ public static unsafe class Convolution
         {
             [MethodImpl(MethodImplOptions.AggressiveInlining)]
             get => T.PadTop > 0 || T.PadLeft > 0 || PaddedHeight > T.InHeight || PaddedWidth > T.InWidth;
+        }
+
+        /// <summary>True when the tiles read a copy of the input: a padded one, or one followed by slack for interleaved loads.</summary>
+        public static bool Copied
+        {
+            [MethodImpl(MethodImplOptions.AggressiveInlining)]
+            get => Padded || Interleaving<T>.Candidate;
         }
 
         public static int SourceHeight
@@ -370,15 +390,19 @@ public static unsafe class Convolution
         }
     }
 
-    /// <summary>Items: one output row of one sample, or (for one-pixel outputs) one tile of samples × one group of channel blocks.</summary>
+    /// <summary>
+    /// Items: one output row of one sample, or (for one-pixel outputs) one tile of samples × one group of channel blocks,
+    /// or (interleaved) one band of output rows of one sample.
+    /// </summary>
     private struct ForwardJob<TShape, TActivation> : IParallelJob, IWidthGeneric where TShape : IConvShape where TActivation : IActivationFunction
     {
-        public float* Source, Kernel, Bias, Y;
+        public float* Source, Kernel, Bias, Y, Tables;
         public int Count;
         private int _item;
 
         public int Items()
         {
+            if (Interleaving<TShape>.Applies(Simd.Lanes)) return Count * Interleaving<TShape>.Bands(Simd.Lanes);
             if (!Geometry<TShape>.SamplesAsRows) return Count * TShape.OutHeight;
             var layout = new ChannelBlocks(TShape.OutChannels, Simd.Lanes);
             return (Count + layout.MaxRows - 1) / layout.MaxRows * layout.Groups;
@@ -407,6 +431,17 @@ public static unsafe class Convolution
                 var columns = group * layout.PerTile * TOps.Lanes;
                 var width = Math.Min(TShape.OutChannels - columns, layout.PerTile * TOps.Lanes);
                 for (var s = 0; s < samples; s++) Activate<TOps, TVec>(Y + (long)(first + s) * TShape.OutChannels + columns, width);
+                return;
+            }
+
+            if (Interleaving<TShape>.Applies(TOps.Lanes))
+            {
+                int sample = _item / Interleaving<TShape>.Bands(TOps.Lanes), band = _item % Interleaving<TShape>.Bands(TOps.Lanes);
+                var firstRow = band * Interleaving<TShape>.RowsPerBand(TOps.Lanes);
+                var rows = Math.Min(Interleaving<TShape>.RowsPerBand(TOps.Lanes), TShape.OutHeight - firstRow);
+                var output = Y + ((long)sample * TShape.OutHeight + firstRow) * Interleaving<TShape>.RowLength;
+                InterleavedForwardBand<TShape, TOps, TVec>(Source + (long)sample * Geometry<TShape>.Image + firstRow * Geometry<TShape>.Pitch, output, rows, Tables);
+                Activate<TOps, TVec>(output, rows * Interleaving<TShape>.RowLength);
                 return;
             }
 
@@ -556,7 +591,6 @@ public static unsafe class Convolution
         }
     }
 
-    /// <summary>Items: one tile of kernel taps × one group of output-channel blocks, each summed over the whole batch.</summary>
     /// <summary>
     /// Items: one chunk of samples × one tile of kernel taps × one group of output-channel blocks. With one chunk the
     /// item's sum over the whole batch goes to dKernel; with several, each chunk's to its partial.

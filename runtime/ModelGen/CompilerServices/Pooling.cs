@@ -21,13 +21,22 @@ public static unsafe class Pooling
     public static void AverageForward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, Span<float> y) where TShape : IPoolShape =>
         Forward<TShape>(pass, x, y, average: true);
 
-    /// <summary>dx = 0, then each window's dy goes to the window's first maximum.</summary>
-    public static void MaxBackward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx) where TShape : IPoolShape =>
-        Backward<TShape>(pass, x, dy, dx, average: false);
+    /// <summary>
+    /// dx = 0, then each window's dy goes to the window's first maximum, times the derivative of
+    /// <typeparamref name="TActivation"/> there: x is the previous layer's activation output, so with its activation as
+    /// <typeparamref name="TActivation"/> dx is d(loss)/d(that layer's pre-activation) — one pass over the buffer, not two.
+    /// </summary>
+    public static void MaxBackward<TShape, TActivation>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+        where TShape : IPoolShape where TActivation : IActivationFunction =>
+        Backward<TShape, TActivation>(pass, x, dy, dx, average: false);
 
-    /// <summary>dx = 0, then each window cell gets its window's dy / (PoolSize²).</summary>
-    public static void AverageBackward<TShape>(in BatchPass pass, ReadOnlySpan<float> dy, Span<float> dx) where TShape : IPoolShape =>
-        Backward<TShape>(pass, default, dy, dx, average: true);
+    /// <summary>
+    /// dx = 0, then each window cell gets its window's dy / (PoolSize²), times the derivative of
+    /// <typeparamref name="TActivation"/> at the cell (x is needed only for that derivative: empty for Linear).
+    /// </summary>
+    public static void AverageBackward<TShape, TActivation>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx)
+        where TShape : IPoolShape where TActivation : IActivationFunction =>
+        Backward<TShape, TActivation>(pass, x, dy, dx, average: true);
 
     private static int InputLength<TShape>() where TShape : IPoolShape => TShape.InHeight * TShape.InWidth * TShape.Channels;
 
@@ -56,11 +65,12 @@ public static unsafe class Pooling
         }
     }
 
-    private static void Backward<TShape>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool average)
-        where TShape : IPoolShape
+    private static void Backward<TShape, TActivation>(in BatchPass pass, ReadOnlySpan<float> x, ReadOnlySpan<float> dy, Span<float> dx, bool average)
+        where TShape : IPoolShape where TActivation : IActivationFunction
     {
         var input = (long)pass.Count * InputLength<TShape>();
-        if ((!average && x.Length < input) || dy.Length < (long)pass.Count * OutputLength<TShape>() || dx.Length < input)
+        var needsX = !average || TActivation.Function is not (Activation.None or Activation.Softmax);
+        if ((needsX && x.Length < input) || dy.Length < (long)pass.Count * OutputLength<TShape>() || dx.Length < input)
         {
             throw Kernels.TooShort(average ? nameof(AverageBackward) : nameof(MaxBackward));
         }
@@ -71,12 +81,12 @@ public static unsafe class Pooling
         {
             if (average)
             {
-                var job = new BackwardJob<TShape, AverageMode> { X = xp, Dy = dyp, Dx = dxp };
+                var job = new BackwardJob<TShape, AverageMode, TActivation> { X = xp, Dy = dyp, Dx = dxp };
                 pass.Run(pass.Count, ref job);
             }
             else
             {
-                var job = new BackwardJob<TShape, MaxMode> { X = xp, Dy = dyp, Dx = dxp };
+                var job = new BackwardJob<TShape, MaxMode, TActivation> { X = xp, Dy = dyp, Dx = dxp };
                 pass.Run(pass.Count, ref job);
             }
         }
@@ -147,8 +157,12 @@ public static unsafe class Pooling
         }
     }
 
-    /// <summary>Items: one sample (its windows may overlap, so one item owns all of its input gradient).</summary>
-    private struct BackwardJob<TShape, TMode> : IParallelJob, IWidthGeneric where TShape : IPoolShape where TMode : IPoolMode
+    /// <summary>
+    /// Items: one sample (its windows may overlap, so one item owns all of its input gradient). Tiling windows multiply
+    /// each cell's share by the activation's derivative as they write it; overlapping ones, once all are added up.
+    /// </summary>
+    private struct BackwardJob<TShape, TMode, TActivation> : IParallelJob, IWidthGeneric
+        where TShape : IPoolShape where TMode : IPoolMode where TActivation : IActivationFunction
     {
         public float* X, Dy, Dx;
         private int _sample;
@@ -186,6 +200,7 @@ public static unsafe class Pooling
             // Windows that tile the input (stride = pool size) each own their cells: the cells are written, not added to,
             // and only the rows and columns no window reaches need clearing. Overlapping windows add up from zero.
             var tiling = TShape.Stride == TShape.PoolSize;
+            var activated = TActivation.Function is not (Activation.None or Activation.Softmax);
             if (!tiling) new Span<float>(dx, InputLength<TShape>()).Clear();
             else ClearUncovered(dx);
             for (var ch = 0; ch < c; ch += TOps.Lanes)
@@ -203,8 +218,11 @@ public static unsafe class Pooling
                             var share = TOps.Multiply(g, scale);
                             for (var cell = 0; cell < cells; cell++)
                             {
-                                var at = target + CellOffset<TShape>(cell);
-                                TOps.StoreMasked(at, tiling ? share : TOps.Add(TOps.LoadMasked(at, mask), share), mask);
+                                var offset = CellOffset<TShape>(cell);
+                                var at = target + offset;
+                                if (!tiling) TOps.StoreMasked(at, TOps.Add(TOps.LoadMasked(at, mask), share), mask);
+                                else if (!activated) TOps.StoreMasked(at, share, mask);
+                                else TOps.StoreMasked(at, TOps.Multiply(share, ActivationMath.Derivative<TOps, TVec, TActivation>(TOps.LoadMasked(x + cornerIndex + offset, mask))), mask);
                             }
 
                             continue;
@@ -218,15 +236,33 @@ public static unsafe class Pooling
                         for (var cell = 0; cell < cells; cell++)
                         {
                             var offset = CellOffset<TShape>(cell);
-                            var hit = TOps.AndNot(TOps.Equal(TOps.LoadMasked(corner + offset, mask), m), taken);
+                            var value = TOps.LoadMasked(corner + offset, mask);
+                            var hit = TOps.AndNot(TOps.Equal(value, m), taken);
                             var at = target + offset;
                             var share = TOps.And(g, hit);
-                            TOps.StoreMasked(at, tiling ? share : TOps.Add(TOps.LoadMasked(at, mask), share), mask);
+                            if (!tiling) TOps.StoreMasked(at, TOps.Add(TOps.LoadMasked(at, mask), share), mask);
+                            else if (!activated) TOps.StoreMasked(at, share, mask);
+                            else TOps.StoreMasked(at, TOps.Multiply(share, ActivationMath.Derivative<TOps, TVec, TActivation>(value)), mask);
                             taken = TOps.Or(taken, hit);
                         }
                     }
                 }
             }
+
+            // Overlapping windows: the derivative once every share is in. Uncovered cells are zero either way.
+            if (!tiling && activated) ScaleByDerivative<TOps, TVec>(x, dx, InputLength<TShape>());
+        }
+
+        /// <summary>dx *= the activation's derivative at x, over one sample.</summary>
+        private static void ScaleByDerivative<TOps, TVec>(float* x, float* dx, int length) where TOps : IVectorOps<TVec> where TVec : unmanaged
+        {
+            var i = 0;
+            for (; i + TOps.Lanes <= length; i += TOps.Lanes)
+            {
+                TOps.Store(dx + i, TOps.Multiply(TOps.Load(dx + i), ActivationMath.Derivative<TOps, TVec, TActivation>(TOps.Load(x + i))));
+            }
+
+            for (; i < length; i++) dx[i] *= Activations.DerivativeFromOutput(TActivation.Function, x[i]);
         }
     }
 }

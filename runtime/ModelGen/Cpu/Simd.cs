@@ -64,6 +64,9 @@ internal unsafe interface IVectorOps<TVec> where TVec : unmanaged
 
     /// <summary>The sum of all lanes, added pairwise in a fixed order (the same on every machine of that width).</summary>
     static abstract float Sum(TVec a);
+
+    /// <summary>Lane j of the result is lane <c>indices[j]</c> of <paramref name="value"/> (indices: int lanes in [0, Lanes)).</summary>
+    static abstract TVec Permute(TVec value, TVec indices);
 }
 
 /// <summary>AVX-512: 16 floats, native masked loads and stores.</summary>
@@ -133,6 +136,9 @@ internal readonly unsafe struct Ops512 : IVectorOps<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> a) => Ops256.Sum(a.GetLower() + a.GetUpper());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Permute(Vector512<float> value, Vector512<float> indices) => Avx512F.PermuteVar16x32(value, indices.AsInt32());
 }
 
 /// <summary>AVX2: 8 floats; masked loads and stores through AVX's vmaskmovps.</summary>
@@ -202,6 +208,10 @@ internal readonly unsafe struct Ops256 : IVectorOps<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> a) => Ops128.Sum(a.GetLower() + a.GetUpper());
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Permute(Vector256<float> value, Vector256<float> indices) =>
+        Avx2.IsSupported ? Avx2.PermuteVar8x32(value, indices.AsInt32()) : Vector256.Shuffle(value, indices.AsInt32());
 }
 
 /// <summary>
@@ -287,6 +297,10 @@ internal readonly unsafe struct Ops128 : IVectorOps<Vector128<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector128<float> a) => (a.GetElement(0) + a.GetElement(1)) + (a.GetElement(2) + a.GetElement(3));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector128<float> Permute(Vector128<float> value, Vector128<float> indices) =>
+        Avx.IsSupported ? Avx.PermuteVar(value, indices.AsInt32()) : Vector128.Shuffle(value, indices.AsInt32());
 }
 
 /// <summary>A kernel body generic over the vector width; <see cref="Simd.Run{TDispatch}"/> instantiates it for the machine.</summary>

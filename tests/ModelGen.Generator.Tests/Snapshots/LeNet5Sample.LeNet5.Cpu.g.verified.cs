@@ -329,17 +329,17 @@ namespace LeNet5Sample
                 // (a view of the same memory: the gradient passes through unchanged)
 
                 // max_pooling2d_1 (MaxPool2D #4): [N, 14, 14, 16] -> [N, 7, 7, 16], 2x2 window, stride 2
-                global::ModelGen.CompilerServices.Pooling.MaxBackward<MaxPool2D_4_Shape>(pass, b.conv2d_1_out, b.max_pooling2d_1_grad_out, b.conv2d_1_grad_out);
+                global::ModelGen.CompilerServices.Pooling.MaxBackward<MaxPool2D_4_Shape, global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.conv2d_1_out, b.max_pooling2d_1_grad_out, b.conv2d_1_grad_out); // dx includes the tanh derivative of the layer before
 
                 // conv2d_1 (Conv2D #3): [N, 14, 14, 6] -> [N, 14, 14, 16], 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-                global::ModelGen.CompilerServices.Activations.Backward<global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.conv2d_1_out, b.conv2d_1_grad_out, 3136); // dy *= 1 - y²
+                // (conv2d_1_grad_out already includes the tanh derivative: the next layer's backward pass applied it)
                 global::ModelGen.CompilerServices.Convolution.Backward<Conv2D_3_Shape>(pass, b.max_pooling2d_out, p.conv2d_1_kernel, b.conv2d_1_grad_out, g.conv2d_1_grad_kernel, g.conv2d_1_grad_bias, b.max_pooling2d_grad_out, b.scratch);
 
                 // max_pooling2d (MaxPool2D #2): [N, 28, 28, 6] -> [N, 14, 14, 6], 2x2 window, stride 2
-                global::ModelGen.CompilerServices.Pooling.MaxBackward<MaxPool2D_2_Shape>(pass, b.conv2d_out, b.max_pooling2d_grad_out, b.conv2d_grad_out);
+                global::ModelGen.CompilerServices.Pooling.MaxBackward<MaxPool2D_2_Shape, global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.conv2d_out, b.max_pooling2d_grad_out, b.conv2d_grad_out); // dx includes the tanh derivative of the layer before
 
                 // conv2d (Conv2D #1): [N, 28, 28, 1] -> [N, 28, 28, 6], 5x5 kernel, stride 1, 'same' padding (top 2, left 2), tanh
-                global::ModelGen.CompilerServices.Activations.Backward<global::ModelGen.CompilerServices.Activations.Tanh>(pass, b.conv2d_out, b.conv2d_grad_out, 4704); // dy *= 1 - y²
+                // (conv2d_grad_out already includes the tanh derivative: the next layer's backward pass applied it)
                 // (no layer before this one has parameters: d(loss)/d(input) is not needed)
                 global::ModelGen.CompilerServices.Convolution.Backward<Conv2D_1_Shape>(pass, b.input, p.conv2d_kernel, b.conv2d_grad_out, g.conv2d_grad_kernel, g.conv2d_grad_bias, default, b.scratch);
             }

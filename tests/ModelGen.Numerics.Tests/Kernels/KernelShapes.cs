@@ -22,6 +22,38 @@ public readonly struct LeNetSecond : IConvShape
     public static int KernelSize => 5; public static int Stride => 1; public static int PadTop => 2; public static int PadLeft => 2;
 }
 
+/// <summary>9x11x1, 3x3 'valid' stride 2 (4x5 out), 5 filters: one channel but strided, so on the channel path.</summary>
+public readonly struct OneChannelStride2 : IConvShape
+{
+    public static int InHeight => 9; public static int InWidth => 11; public static int InChannels => 1;
+    public static int OutHeight => 4; public static int OutWidth => 5; public static int OutChannels => 5;
+    public static int KernelSize => 3; public static int Stride => 2; public static int PadTop => 0; public static int PadLeft => 0;
+}
+
+/// <summary>7x7x1, 3x3 'same', 8 filters: interleaved on 512-bit vectors only (two pixels a vector).</summary>
+public readonly struct OneChannelEight : IConvShape
+{
+    public static int InHeight => 7; public static int InWidth => 7; public static int InChannels => 1;
+    public static int OutHeight => 7; public static int OutWidth => 7; public static int OutChannels => 8;
+    public static int KernelSize => 3; public static int Stride => 1; public static int PadTop => 1; public static int PadLeft => 1;
+}
+
+/// <summary>5x6x1, 2x2 'valid' (4x5 out), 2 filters: interleaved at every width, unpadded (a copy with slack is read).</summary>
+public readonly struct OneChannelTwo : IConvShape
+{
+    public static int InHeight => 5; public static int InWidth => 6; public static int InChannels => 1;
+    public static int OutHeight => 4; public static int OutWidth => 5; public static int OutChannels => 2;
+    public static int KernelSize => 2; public static int Stride => 1; public static int PadTop => 0; public static int PadLeft => 0;
+}
+
+/// <summary>3x40x1, 3x3 'same', 7 filters: a long interleaved row (280 floats) with a channel pattern of period 7.</summary>
+public readonly struct OneChannelSeven : IConvShape
+{
+    public static int InHeight => 3; public static int InWidth => 40; public static int InChannels => 1;
+    public static int OutHeight => 3; public static int OutWidth => 40; public static int OutChannels => 7;
+    public static int KernelSize => 3; public static int Stride => 1; public static int PadTop => 1; public static int PadLeft => 1;
+}
+
 /// <summary>9x9x3, 3x3 'same' with stride 2 (5x5 out, one row and column of padding on each side), 33 filters.</summary>
 public readonly struct SameStride2 : IConvShape
 {

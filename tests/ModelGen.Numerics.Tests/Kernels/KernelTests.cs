@@ -176,11 +176,37 @@ public sealed class KernelTests
         CheckConv<LeNetFirst>(count, nameof(LeNetFirst));
         CheckConv<LeNetSecond>(count, nameof(LeNetSecond));
         CheckConv<SameStride2>(count, nameof(SameStride2));
+        CheckConv<OneChannelStride2>(count, nameof(OneChannelStride2));
+        CheckConv<OneChannelEight>(count, nameof(OneChannelEight));
+        CheckConv<OneChannelTwo>(count, nameof(OneChannelTwo));
+        CheckConv<OneChannelSeven>(count, nameof(OneChannelSeven));
         CheckConv<SameEven>(count, nameof(SameEven));
         CheckConv<ValidStride3>(count, nameof(ValidStride3));
         CheckConv<OnePixel>(count, nameof(OnePixel));
         CheckConv<WideRows>(count, nameof(WideRows));
         CheckConv<PaddedPixel>(count, nameof(PaddedPixel));
+    }
+
+    [Fact]
+    public void Interleaving_RunsTheForwardPassOfSingleChannelLayersWithFewFilters()
+    {
+        // Interleaved: one input channel, stride 1, and 2 × filters ≤ lanes (the channel path would idle half the lanes).
+        Assert.True(Convolution.Interleaving<LeNetFirst>.Applies(16));
+        Assert.False(Convolution.Interleaving<LeNetFirst>.Applies(8));
+        Assert.True(Convolution.Interleaving<OneChannelEight>.Applies(16));
+        Assert.False(Convolution.Interleaving<OneChannelEight>.Applies(8));
+        Assert.True(Convolution.Interleaving<OneChannelTwo>.Applies(4));
+        Assert.True(Convolution.Interleaving<OneChannelSeven>.Applies(16));
+        Assert.False(Convolution.Interleaving<OneChannelStride2>.Applies(16));
+        Assert.False(Convolution.Interleaving<LeNetSecond>.Applies(16));
+        Assert.False(Convolution.Interleaving<DenseAsConvolution<Dense7>>.Applies(16));
+
+        // The channels over lanes repeat every filters / gcd(filters, lanes) vectors; a tile holds whole repeats.
+        Assert.Equal(3, Convolution.Interleaving<LeNetFirst>.Period(16));
+        Assert.Equal(1, Convolution.Interleaving<OneChannelEight>.Period(16));
+        Assert.Equal(7, Convolution.Interleaving<OneChannelSeven>.Period(16));
+        Assert.Equal(0, Convolution.Interleaving<OneChannelSeven>.Slots(16) % 7);
+        Assert.Equal(12, Convolution.Interleaving<LeNetFirst>.Slots(16)); // 28 pixels x 6 channels = 10.5 vectors: one tile
     }
 
     [Theory]
@@ -267,15 +293,44 @@ public sealed class KernelTests
                 Pooling.AverageForward<T>(pass, x, y);
                 AssertClose(y, avg, null, $"{name} average, {lanes} lanes");
                 var dx = Filled(x.Length);
-                Pooling.MaxBackward<T>(pass, x, dy, dx);
+                Pooling.MaxBackward<T, Activations.Linear>(pass, x, dy, dx);
                 AssertClose(dx, maxDx, null, $"{name} max backward, {lanes} lanes");
-                Pooling.AverageBackward<T>(pass, dy, dx);
+                Pooling.AverageBackward<T, Activations.Linear>(pass, default, dy, dx);
                 AssertClose(dx, avgDx, null, $"{name} average backward, {lanes} lanes");
+
+                // With the previous layer's activation folded in: the same bits as pooling, then Activations.Backward.
+                CheckFused<T, Activations.Tanh>(pass, x, dy, $"{name}, tanh, {lanes} lanes");
+                CheckFused<T, Activations.Relu>(pass, x, dy, $"{name}, relu, {lanes} lanes");
+                CheckFused<T, Activations.Sigmoid>(pass, x, dy, $"{name}, sigmoid, {lanes} lanes");
             }
             finally
             {
                 Simd.NarrowForTests(null);
             }
+        }
+    }
+
+    private static void CheckFused<T, TActivation>(in BatchPass pass, float[] x, float[] dy, string what)
+        where T : IPoolShape where TActivation : IActivationFunction
+    {
+        var length = T.InHeight * T.InWidth * T.Channels;
+        foreach (var max in new[] { true, false })
+        {
+            var separate = Filled(x.Length);
+            var fused = Filled(x.Length);
+            if (max)
+            {
+                Pooling.MaxBackward<T, Activations.Linear>(pass, x, dy, separate);
+                Pooling.MaxBackward<T, TActivation>(pass, x, dy, fused);
+            }
+            else
+            {
+                Pooling.AverageBackward<T, Activations.Linear>(pass, default, dy, separate);
+                Pooling.AverageBackward<T, TActivation>(pass, x, dy, fused);
+            }
+
+            Activations.Backward<TActivation>(pass, x, separate, length);
+            AssertSameBits(separate, fused, $"{what}, {(max ? "max" : "average")} backward", "the activation's own pass");
         }
     }
 
