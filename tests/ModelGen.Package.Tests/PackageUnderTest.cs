@@ -45,6 +45,9 @@ public sealed class PackageUnderTest : IDisposable
     /// <summary>Path of the optional GPU package ModelGen.Gpu.{Version}.nupkg.</summary>
     public string GpuNupkgPath => Require($"ModelGen.Gpu.{Version}.nupkg");
 
+    /// <summary>Path of the optional plotting package ModelGen.Plotting.{Version}.nupkg.</summary>
+    public string PlottingNupkgPath => Require($"ModelGen.Plotting.{Version}.nupkg");
+
     /// <summary>Path of the symbols package ModelGen.{Version}.snupkg.</summary>
     public string SymbolsPath => Require($"ModelGen.{Version}.snupkg");
 
