@@ -40,7 +40,8 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
     private readonly GpuKernelSet _kernels;
     private readonly SharedKernels _shared;
     private readonly int _maxThreads;
-    private readonly int _parameterCount;
+    private readonly int _parameterCount;   // all parameters, the moving statistics included
+    private readonly int _trainableCount;   // the first ones: what gradients, Adam and its moments cover
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _parameters;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _gradients;
     private readonly MemoryBuffer1D<float, Stride1D.Dense> _moment1;
@@ -79,6 +80,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         _network = network;
         _description = network.Description;
         _parameterCount = _description.ParameterCount;
+        _trainableCount = _description.TrainableParameterCount;
         Device = device;
         (_context, _accelerator) = Open(device);
         try
@@ -105,12 +107,12 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
                     "the project mixes versions of ModelGen and ModelGen.Gpu; reference the same version of both and rebuild.");
             }
 
-            var length = Math.Max(1, _parameterCount);
-            _parameters = Allocate<float>(length, "parameters");
-            _gradients = Allocate<float>(length, "gradients");
-            _moment1 = Allocate<float>(length, "Adam's first moments");
-            _moment2 = Allocate<float>(length, "Adam's second moments");
-            _refusedGradient = Allocate<float>(length, "gradient of a refused update");
+            var trainable = Math.Max(1, _trainableCount);
+            _parameters = Allocate<float>(Math.Max(1, _parameterCount), "parameters");
+            _gradients = Allocate<float>(trainable, "gradients");
+            _moment1 = Allocate<float>(trainable, "Adam's first moments");
+            _moment2 = Allocate<float>(trainable, "Adam's second moments");
+            _refusedGradient = Allocate<float>(trainable, "gradient of a refused update");
             _scratch = Allocate<float>(Math.Max(1, _kernels.ScratchLength), "gradient partial sums");
             _status = Allocate<int>(1, "status");
         }
@@ -173,10 +175,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         ArgumentNullException.ThrowIfNull(batch);
-        if (gradient.Length != _parameterCount)
-        {
-            throw new ArgumentException($"The gradient span holds {gradient.Length} floats; the network has {_parameterCount} parameters.", nameof(gradient));
-        }
+        Trainer.CheckGradientLength(_description, gradient.Length);
 
         if (batch.Count == 0) throw new ArgumentException("The batch is empty.", nameof(batch));
         Trainer.ValidateParameters(_network);
@@ -184,13 +183,13 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         EnsureCapacity(batch.Count);
         UploadParameters();
         using var data = new DeviceData(this, batch);
-        var pass = Pass(batch.Count);
+        var pass = Pass(batch.Count, training: true, CpuEngine.ComputeGradientsDropoutKey);
         Gather(pass, data, 0);
         _kernels.Forward(pass);
         Loss(pass, data, 0, step: 0, scale: 1f / batch.Count);
-        if (_parameterCount > 0) _kernels.Backward(pass);
+        if (_trainableCount > 0) _kernels.Backward(pass);
         Synchronize();
-        if (_parameterCount > 0) _gradients.Flat().SubView(0, _parameterCount).CopyToCPU(gradient);
+        if (_trainableCount > 0) _gradients.Flat().SubView(0, _trainableCount).CopyToCPU(gradient);
         var losses = new float[batch.Count];
         data.Losses.Flat().SubView(0, batch.Count).CopyToCPU(losses.AsSpan());
         double sum = 0;
@@ -220,7 +219,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         for (var first = 0; first < total; first += buffers.Capacity)
         {
             var count = Math.Min(buffers.Capacity, total - first);
-            var pass = Pass(count);
+            var pass = Pass(count, training: false);
             pass.Input.SubView(0, (long)count * d.InputLength).CopyFromCPU(inputs.Slice(first * d.InputLength, count * d.InputLength));
             _kernels.Forward(pass);
             var probabilities = buffers.Outputs.Flat().SubView(0, (long)count * d.OutputLength);
@@ -262,6 +261,8 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
     private DeviceData? _train;
     private readonly Dictionary<Dataset, DeviceData> _validation = new(ReferenceEqualityComparer.Instance);
     private readonly List<QueuedStep> _steps = [];
+    private int _seed;                // the fit's seed and the epoch in progress: the dropout masks' key with the step
+    private int _epoch;
     private int _epochFirstStep;      // index in _steps of this epoch's first step
     private int _summedSteps;         // steps of this epoch whose losses and hits are in _totals
     private EpochTotals _totals;
@@ -273,25 +274,25 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
 
     bool ITrainingEngine.ReadsBackCheaply => false;
 
-    void ITrainingEngine.BeginFit(Dataset train, int batchSize, Optimizer optimizer)
+    void ITrainingEngine.BeginFit(Dataset train, int batchSize, Optimizer optimizer, int seed)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         if (optimizer is not Adam adam) throw AdamOnly(optimizer);
         EnsureCapacity(Math.Min(batchSize, train.Count));
         UploadParameters();
         var moments = adam.Moments;
-        if (moments is { } existing && existing.M.Length != _parameterCount)
+        if (moments is { } existing && existing.M.Length != _trainableCount)
         {
             throw new GpuExecutionException(
-                $"The Adam optimizer holds moments for {existing.M.Length} parameters but {_description.Name} has {_parameterCount}; use one optimizer per network, or a fresh Adam.");
+                $"The Adam optimizer holds moments for {existing.M.Length} parameters but {_description.Name} has {_trainableCount} trainable ones; use one optimizer per network, or a fresh Adam.");
         }
 
-        if (_parameterCount > 0)
+        if (_trainableCount > 0)
         {
             if (moments is { } m)
             {
-                _moment1.Flat().SubView(0, _parameterCount).CopyFromCPU(m.M.AsSpan());
-                _moment2.Flat().SubView(0, _parameterCount).CopyFromCPU(m.V.AsSpan());
+                _moment1.Flat().SubView(0, _trainableCount).CopyFromCPU(m.M.AsSpan());
+                _moment2.Flat().SubView(0, _trainableCount).CopyFromCPU(m.V.AsSpan());
             }
             else
             {
@@ -301,6 +302,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         }
 
         _status.MemSetToZero();
+        _seed = seed;
         _adam = adam;
         _iterationsBefore = adam.Iterations;
         _steps.Clear();
@@ -310,8 +312,9 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         Synchronize();
     }
 
-    void ITrainingEngine.BeginEpoch(int[] order)
+    void ITrainingEngine.BeginEpoch(int[] order, int epoch)
     {
+        _epoch = epoch;
         _train!.Order.Flat().SubView(0, order.Length).CopyFromCPU(order.AsSpan());
         _epochFirstStep = _steps.Count;
         _summedSteps = 0;
@@ -323,22 +326,24 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         if (_failure is not null || _hostRefusal is not null) return; // no step after a failed one
         _steps.Add(new QueuedStep(step, start, count));
         var number = _steps.Count;
-        var pass = Pass(count);
+        var pass = Pass(count, training: true, Dropout.PassKey(_seed, _epoch, step));
         Gather(pass, _train!, start);
         _kernels.Forward(pass);
         Loss(pass, _train!, start, number, 1f / count);
-        if (_parameterCount > 0) _kernels.Backward(pass);
+        if (_trainableCount > 0) _kernels.Backward(pass);
         if (_adam!.ScalarsOf(_iterationsBefore + number, out var s) is { } problem)
         {
             _hostRefusal = (number, problem);
             return;
         }
 
-        if (_parameterCount == 0) return;
+        if (_trainableCount == 0) return;
         var arguments = new AdamArguments(s.Alpha, s.OneMinusBeta1, s.OneMinusBeta2, s.Epsilon);
-        var n = pass.Threads(_parameterCount);
-        _shared.AdamCheck(n, n, _parameterCount, number, arguments, _parameters.Flat(), _gradients.Flat(), _moment1.Flat(), _moment2.Flat(), _status.Flat());
-        _shared.AdamApply(n, n, _parameterCount, number, arguments, _parameters.Flat(), _gradients.Flat(), _moment1.Flat(), _moment2.Flat(), _status.Flat(), _refusedGradient.Flat());
+        var n = pass.Threads(_trainableCount);
+        _shared.AdamCheck(n, n, _trainableCount, number, arguments, _parameters.Flat(), _gradients.Flat(), _moment1.Flat(), _moment2.Flat(), _status.Flat());
+        _shared.AdamApply(n, n, _trainableCount, number, arguments, _parameters.Flat(), _gradients.Flat(), _moment1.Flat(), _moment2.Flat(), _status.Flat(), _refusedGradient.Flat());
+        // Only an applied step moves the moving statistics (the kernels skip once the status word is set).
+        _kernels.UpdateStatistics(pass);
     }
 
     EpochTotals ITrainingEngine.ReadTotals()
@@ -396,13 +401,13 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
             Synchronize();
             var applied = FailedStep() is { } failed ? failed - 1 : _steps.Count;
             if (applied == 0) return;
-            var m = new float[_parameterCount];
-            var v = new float[_parameterCount];
-            if (_parameterCount > 0)
+            var m = new float[_trainableCount];
+            var v = new float[_trainableCount];
+            if (_parameterCount > 0) _parameters.Flat().SubView(0, _parameterCount).CopyToCPU(_network.Parameters.AsSpan(0, _parameterCount));
+            if (_trainableCount > 0)
             {
-                _parameters.Flat().SubView(0, _parameterCount).CopyToCPU(_network.Parameters.AsSpan(0, _parameterCount));
-                _moment1.Flat().SubView(0, _parameterCount).CopyToCPU(m.AsSpan());
-                _moment2.Flat().SubView(0, _parameterCount).CopyToCPU(v.AsSpan());
+                _moment1.Flat().SubView(0, _trainableCount).CopyToCPU(m.AsSpan());
+                _moment2.Flat().SubView(0, _trainableCount).CopyToCPU(v.AsSpan());
             }
 
             _adam.SetMoments(_iterationsBefore + applied, m, v);
@@ -435,8 +440,8 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         string? refused = null;
         if (status[0] < 0)
         {
-            var gradient = new float[_parameterCount];
-            _refusedGradient.Flat().SubView(0, _parameterCount).CopyToCPU(gradient.AsSpan());
+            var gradient = new float[_trainableCount];
+            _refusedGradient.Flat().SubView(0, _trainableCount).CopyToCPU(gradient.AsSpan());
             refused = UpdateRefusal.Describe(gradient, _description);
         }
         else if (status[0] == 0)
@@ -462,12 +467,12 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
 
     // ------------------------------------------------------------------------------------------------ passes
 
-    private GpuBatch Pass(int count)
+    private GpuBatch Pass(int count, bool training, ulong dropoutKey = 0)
     {
         var b = _pass!;
         return new GpuBatch(
-            _shared, count, b.Capacity, _description.InputLength, _description.OutputLength, _maxThreads,
-            b.Workspace.Flat(), _parameters.Flat(), _gradients.Flat(), _scratch.Flat());
+            _shared, count, b.Capacity, _description.InputLength, _description.OutputLength, _kernels.LayerAreaPerSample, _maxThreads,
+            b.Workspace.Flat(), _parameters.Flat(), _gradients.Flat(), _scratch.Flat(), _status.Flat(), training, dropoutKey);
     }
 
     /// <summary>The pass's inputs and labels: samples order[start..start + count) of <paramref name="data"/>.</summary>
@@ -496,7 +501,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
         var capacity = _pass!.Capacity;
         for (var start = 0; start < data.Count; start += capacity)
         {
-            var pass = Pass(Math.Min(capacity, data.Count - start));
+            var pass = Pass(Math.Min(capacity, data.Count - start), training: false);
             Gather(pass, data, start);
             _kernels.Forward(pass);
             Loss(pass, data, start, step: 0, scale: 0f);
@@ -593,7 +598,7 @@ public sealed class GpuSession : IDisposable, ITrainingEngine
     {
         if (_pass is { } current && current.Capacity >= capacity) return;
         var d = _description;
-        var workspace = WorkspaceLayout.PrefixLength(capacity, d.InputLength, d.OutputLength) + _kernels.LayerAreaPerSample * capacity;
+        var workspace = WorkspaceLayout.PrefixLength(capacity, d.InputLength, d.OutputLength) + _kernels.LayerAreaPerSample * capacity + _kernels.PassFloats;
         if (workspace > int.MaxValue)
         {
             var perSample = d.InputLength + 2L * d.OutputLength + _kernels.LayerAreaPerSample;

@@ -188,6 +188,70 @@ public class DiagnosticTests
     }
 
     [Fact]
+    public void MG0112_NormalizationMomentumOutOfRange()
+    {
+        var d = AssertSingle("MG0112", "[Sequential(4)]\n[Dense(3)]\n[BatchNormalization(Momentum = [|1.5|])]\npublic partial class Model;\n");
+        Assert.Equal(
+            "BatchNormalization #2: Momentum is 1.5; use a value from 0 to 1 (Keras's default is 0.99): moving = moving * Momentum + batch * (1 - Momentum)",
+            d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0112_NormalizationEpsilonNotPositive()
+    {
+        var d = AssertSingle("MG0112", "[Sequential(6, 6, 1)]\n[BatchNormalization(Momentum = 0.9, Epsilon = [|0|])]\n[Flatten]\n[Dense(2)]\npublic partial class Model;\n");
+        Assert.StartsWith("BatchNormalization #1: Epsilon is 0; use a positive value", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("1.0")]
+    [InlineData("-0.1")]
+    [InlineData("double.NaN")]
+    public void MG0113_DropoutRateOutOfRange(string rate)
+    {
+        var d = AssertSingle("MG0113", $"[Sequential(4)]\n[Dense(3)]\n[Dropout([|{rate}|])]\n[Dense(2)]\npublic partial class Model;\n");
+        Assert.StartsWith("Dropout #2: rate is ", d.GetMessage(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void MG0113_DropoutRateByName() =>
+        AssertSingle("MG0113", "[Sequential(4)]\n[Dropout(rate: [|1.25|])]\n[Dense(2)]\npublic partial class Model;\n");
+
+    [Fact]
+    public void MG0114_GlobalPoolingAfterFlatten()
+    {
+        var d = AssertSingle("MG0114", "[Sequential(8, 8, 3)]\n[Conv2D(4, 3)]\n[Flatten]\n[[|GlobalAveragePooling2D|]]\n[Dense(2)]\npublic partial class Model;\n");
+        Assert.Equal(
+            "GlobalAveragePooling2D #3 needs an image input (height x width x channels) but receives the 1-D shape 144 from Flatten #2; remove that [Flatten]: GlobalAveragePooling2D itself turns h x w x c into c",
+            d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0114_GlobalPoolingOnAVector()
+    {
+        var d = AssertSingle("MG0114", "[Sequential(10)]\n[Dense(4)]\n[[|GlobalAveragePooling2D(InputShape = new[] { 4 })|]]\npublic partial class Model;\n");
+        Assert.Contains("from Dense #1; move it before the layers that make the shape 1-D", d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0107_PoolingAfterGlobalPooling()
+    {
+        var d = AssertSingle("MG0107", "[Sequential(8, 8, 3)]\n[GlobalAveragePooling2D]\n[[|MaxPool2D(2)|]]\npublic partial class Model;\n");
+        Assert.Contains("receives the 1-D shape 3 from GlobalAveragePooling2D #1", d.GetMessage());
+    }
+
+    [Fact]
+    public void MG0109_SoftmaxBeforeDropout() =>
+        AssertSingle("MG0109", "[Sequential(4)]\n[Dense(3, Activation = [|Activation.Softmax|])]\n[Dropout(0.5)]\npublic partial class Model;\n");
+
+    [Fact]
+    public void MG0105_InputShapeOnBatchNormalization()
+    {
+        var d = AssertSingle("MG0105", "[Sequential(6, 6, 2)]\n[Conv2D(3, 3)]\n[BatchNormalization(InputShape = [|new[] { 6, 6, 2 }|])]\npublic partial class Model;\n");
+        Assert.Contains("receives 4x4x3 from Conv2D #1", d.GetMessage());
+    }
+
+    [Fact]
     public void EveryErrorIsReportedAtOnce()
     {
         var source = Usings + """

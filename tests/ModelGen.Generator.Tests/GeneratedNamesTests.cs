@@ -44,6 +44,21 @@ public class GeneratedNamesTests
             public partial class Mlp;
             """;
 
+        yield return """
+            using ModelGen;
+            [Sequential(10, 10, 2)]
+            [BatchNormalization(Momentum = 0.9)]
+            [Conv2D(4, 3, Activation = Activation.Relu)]
+            [BatchNormalization]
+            [Dropout(0.25)]
+            [GlobalAveragePooling2D]
+            [Dense(6)]
+            [BatchNormalization]
+            [Dropout(0.5)]
+            [Dense(3, Activation = Activation.Softmax)]
+            public partial class Modes;
+            """;
+
         var random = new Random(20261201);
         for (var i = 0; i < 200; i++) yield return RandomStackTests.RandomModel(random, $"Net{i}");
     }
@@ -77,6 +92,9 @@ public class GeneratedNamesTests
         Assert.Contains("CreateGpuKernels", direct);
         Assert.Contains("ParameterGradient", nested);
         Assert.Contains("Conv2D_1_Gpu", nested);
+        Assert.Contains("BatchNormalization_1_MovingVariance", direct);
+        Assert.Contains("batch_normalization_1_stats", nested);
+        Assert.Contains("UpdateStatistics", nested);
 
         var missing = direct.Where(n => !GeneratedNames.IsMemberName(n))
             .Concat(nested.Where(n => !GeneratedNames.IsReservedForModelName(n)))

@@ -109,7 +109,7 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
         var inputs = Enumerable.Range(0, 3 * d.InputLength).Select(_ => (float)random.NextDouble()).ToArray();
         var output = ModelGen.CompilerServices.GeneratedModel.PredictBatch(network, inputs);
         Assert.All(output, v => Assert.True(float.IsFinite(v), $"{type.Name}: non-finite output"));
-        var gradient = new float[d.ParameterCount];
+        var gradient = new float[d.TrainableParameterCount];
         var loss = Trainer.ComputeGradients(network, new Dataset(inputs, [0, d.OutputLength - 1, 0], d.InputLength), gradient, threads: 2);
         Assert.True(float.IsFinite(loss), $"{type.Name}: loss {loss}");
         Assert.All(gradient, v => Assert.True(float.IsFinite(v), $"{type.Name}: non-finite gradient"));
@@ -139,6 +139,27 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
             var last = i == layers - 1;
             var spatialChoice = !flat ? random.Next(10) : random.Next(10) < 1 ? random.Next(4) : 4 + random.Next(6);
             var inputShape = Chance(8) ? $", InputShape = new[] {{ {string.Join(", ", Enumerable.Range(0, Chance(70) ? 3 : 1).Select(_ => Small(12)))} }}" : string.Empty;
+            if (Chance(18))
+            {
+                // The layers whose shape passes through, and GlobalAveragePooling2D, with a share of out-of-range arguments.
+                switch (random.Next(3))
+                {
+                    case 0:
+                        var normalization = Chance(4) ? "Momentum = 1.5" : Chance(4) ? "Epsilon = 0" : Chance(30) ? "Momentum = 0.9, Epsilon = 0.01" : string.Empty;
+                        text.Append(normalization.Length > 0 ? $"[BatchNormalization({normalization})]\n" : "[BatchNormalization]\n");
+                        break;
+                    case 1:
+                        text.Append($"[Dropout({(Chance(5) ? "1.0" : Chance(50) ? "0.25" : "0.5")})]\n");
+                        break;
+                    default:
+                        text.Append("[GlobalAveragePooling2D]\n");
+                        flat = true;
+                        break;
+                }
+
+                continue;
+            }
+
             switch (spatialChoice)
             {
                 case 0:

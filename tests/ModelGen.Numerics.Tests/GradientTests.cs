@@ -23,7 +23,7 @@ public class GradientTests
         var point = SmoothPoint(network, c.Reference, seed: 17, samples, indices);
         var data = new Dataset(point.Samples.SelectMany(s => s.Input).ToArray(), point.Samples.Select(s => s.Label).ToArray(), point.Samples[0].Input.Length);
 
-        var gradient = new float[network.Description.ParameterCount];
+        var gradient = new float[network.Description.TrainableParameterCount];
         Trainer.ComputeGradients(network, data, gradient, threads: 2);
 
         var mean = point.Gradient.Select(g => g / samples).ToArray();
@@ -73,6 +73,8 @@ public class GradientTests
                 if (trainableBefore)
                 {
                     seen.Add($"dx {l.Kind}");
+                    if (l.Kind == RefKind.BatchNormalization) seen.Add($"dx BatchNormalization {(l.In.IsImage ? "image" : "vector")}");
+                    if (l.Kind == RefKind.Dropout) seen.Add($"dx Dropout {(l.In.IsImage ? "image" : "vector")}");
                     if (l.Kind == RefKind.Conv2D)
                     {
                         seen.Add($"dx Conv2D {l.Padding}");
@@ -104,19 +106,23 @@ public class GradientTests
             "dx Conv2D Valid looped kernel", "dx Conv2D Same looped kernel",
             "dx MaxPool2D written out", "dx MaxPool2D looped", "dx MaxPool2D overlapping",
             "dx AvgPool2D written out", "dx AvgPool2D looped", "dx AvgPool2D overlapping",
-            "dx Flatten", "dx Dense",
+            "dx Flatten", "dx Dense", "BatchNormalization None", "dx BatchNormalization image", "dx BatchNormalization vector",
+            "dx Dropout image", "dx Dropout vector", "dx GlobalAveragePooling2D",
             "loss softmax", "loss logits", "first MaxPool2D", "first AvgPool2D", "last pool", "image logits",
         ];
         Assert.Empty(required.Except(seen));
     }
 
-    /// <summary>All parameters of small networks; for large ones every bias and a seeded sample of kernel entries per tensor.</summary>
+    /// <summary>
+    /// All trainable parameters of small networks; for large ones every bias and a seeded sample of kernel entries per
+    /// tensor. (The moving statistics have no gradient: they do not enter a training pass.)
+    /// </summary>
     internal static IReadOnlyList<int> CheckedIndices(ReferenceNetwork reference, int seed)
     {
-        if (reference.ParameterCount <= Catalog.FullCheckLimit) return Enumerable.Range(0, reference.ParameterCount).ToArray();
+        if (reference.ParameterCount <= Catalog.FullCheckLimit) return Enumerable.Range(0, reference.TrainableParameterCount).ToArray();
         var random = new Random(seed);
         var indices = new SortedSet<int>();
-        foreach (var (name, offset, shape) in reference.Views())
+        foreach (var (name, offset, shape) in reference.Views().Where(v => v.Offset < reference.TrainableParameterCount))
         {
             var length = shape.Aggregate(1, (a, b) => a * b);
             var take = name.EndsWith("/bias", StringComparison.Ordinal) ? Math.Min(length, 16) : Math.Min(length, 24);

@@ -14,7 +14,7 @@ public sealed class ExportErrorTests : IDisposable
     {
         // A layer table as a generator of another version could write it: a kind this exporter does not know.
         var description = GeneratedModel.Describe(
-            contractVersion: GeneratedModel.ContractVersion, name: "Demo.Net", inputShape: [4], outputLength: 4, parameterCount: 0,
+            contractVersion: GeneratedModel.ContractVersion, name: "Demo.Net", inputShape: [4], outputLength: 4, parameterCount: 0, trainableParameterCount: 0,
             microBatch: 1, softmaxOutput: false, architecture: "Input(4) Mystery", fingerprint: "0", summary: "",
             layers: [new LayerDescription("mystery", "Mystery", [4], 0) { InputShape = [4] }], parameterViews: []);
         var error = Assert.Throws<ModelGenException>(() => OnnxExport.ToBytes(new DescribedNetwork(description, [])));

@@ -49,11 +49,46 @@ public partial class FlattenFirst;
 [Dense(3, Activation = Activation.Softmax)]
 public partial class FlatInput;
 
+/// <summary>BatchNormalization on an image (over its channels) and on a flat vector, with a non-default epsilon.</summary>
+[Sequential(8, 7, 3)]
+[Conv2D(4, 3, Padding = Padding.Same)]
+[BatchNormalization(Epsilon = 0.01)]
+[MaxPool2D(2)]
+[Flatten]
+[Dense(6, Activation = Activation.Relu)]
+[BatchNormalization]
+[Dense(3, Activation = Activation.Softmax)]
+public partial class Normalized;
+
+/// <summary>Dropout after a convolution and after a dense layer: identity in inference.</summary>
+[Sequential(6, 6, 1)]
+[Conv2D(3, 3, Activation = Activation.Tanh)]
+[Dropout(0.5)]
+[Flatten]
+[Dense(5, Activation = Activation.Sigmoid)]
+[Dropout(0.25)]
+[Dense(2)]
+public partial class WithDropout;
+
+/// <summary>GlobalAveragePooling2D between a convolution and a dense layer (Keras's channels-last [N, C] output).</summary>
+[Sequential(9, 7, 2)]
+[Conv2D(5, 3, Activation = Activation.Relu)]
+[BatchNormalization]
+[GlobalAveragePooling2D]
+[Dense(4, Activation = Activation.Softmax)]
+public partial class GlobalPooled;
+
+/// <summary>GlobalAveragePooling2D as the last layer: the output is the channel means.</summary>
+[Sequential(5, 4, 3)]
+[GlobalAveragePooling2D]
+public partial class GlobalPoolingOutput;
+
 public sealed class LayerExportTests
 {
     public static TheoryData<string> Networks => new(
         nameof(AsymmetricSamePadding), nameof(ValidStrideSkipsRows), nameof(PoolingStrides), nameof(ImageOutput),
-        nameof(ConvolutionSoftmax), nameof(FlattenFirst), nameof(FlatInput));
+        nameof(ConvolutionSoftmax), nameof(FlattenFirst), nameof(FlatInput), nameof(Normalized), nameof(WithDropout),
+        nameof(GlobalPooled), nameof(GlobalPoolingOutput));
 
     [Theory]
     [MemberData(nameof(Networks))]
@@ -67,8 +102,58 @@ public sealed class LayerExportTests
             foreach (ref var b in view.Of(network.Parameters)) b = (float)(random.NextDouble() - 0.5);
         }
 
+        // BatchNormalization's four tensors away from their initial 1, 0, 0, 1, each channel different, so that a swapped
+        // tensor, a wrong channel axis or the batch statistics instead of the moving ones would show.
+        foreach (var view in network.Description.ParameterViews)
+        {
+            var role = view.Name[(view.Name.IndexOf('/') + 1)..];
+            if (role is not ("gamma" or "beta" or "moving_mean" or "moving_variance")) continue;
+            foreach (ref var v in view.Of(network.Parameters))
+            {
+                v = role switch
+                {
+                    "gamma" => (float)(0.5 + random.NextDouble()),
+                    "moving_variance" => (float)(0.1 + 2 * random.NextDouble()),
+                    _ => (float)(random.NextDouble() - 0.5),
+                };
+            }
+        }
+
         var inputs = Enumerable.Range(0, 5 * network.Description.InputLength).Select(_ => (float)random.NextDouble()).ToArray();
         OnnxCheck.AssertMatchesModelGen(network, inputs, name);
+    }
+
+    [Fact]
+    public void Export_OfTrainedBatchNormalizationAndDropout_InOnnxRuntime_EqualsModelGenInInference()
+    {
+        // A few epochs of training move the moving statistics and the trainable tensors as Fit does (dropout active):
+        // the export must hold the statistics inference uses.
+        var random = new Random(11);
+        const int count = 64;
+        var features = Enumerable.Range(0, count * Normalized.InputLength).Select(_ => (float)random.NextDouble() * 3f).ToArray();
+        var labels = Enumerable.Range(0, count).Select(i => i % Normalized.OutputLength).ToArray();
+        var data = new Dataset(features, labels, Normalized.InputLength);
+        var network = new Normalized(5);
+        network.Fit(data, epochs: 3, batchSize: 16, seed: 2, progress: new ProgressReporter(TextWriter.Null, live: false));
+        var mean = Normalized.ModelDescription.GetView("batch_normalization/moving_mean").Of(network.Parameters).ToArray();
+        Assert.Contains(mean, m => m != 0f); // the statistics moved
+
+        OnnxCheck.AssertMatchesModelGen(network, features, "trained Normalized");
+        var dropout = new WithDropout(3);
+        dropout.Fit(new Dataset(
+                Enumerable.Range(0, 32 * WithDropout.InputLength).Select(_ => (float)random.NextDouble()).ToArray(),
+                Enumerable.Range(0, 32).Select(i => i % WithDropout.OutputLength).ToArray(), WithDropout.InputLength),
+            epochs: 2, batchSize: 8, seed: 4, progress: new ProgressReporter(TextWriter.Null, live: false));
+        OnnxCheck.AssertMatchesModelGen(dropout, Enumerable.Range(0, 6 * WithDropout.InputLength).Select(_ => (float)random.NextDouble()).ToArray(), "trained WithDropout");
+    }
+
+    [Fact]
+    public void Export_WritesTheOnnxOperatorOfEachLayerKind()
+    {
+        var nodes = global::Onnx.ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(new GlobalPooled(1))).Graph.Node.Select(n => n.OpType).ToList();
+        Assert.Equal(["Transpose", "Conv", "Relu", "BatchNormalization", "GlobalAveragePool", "Flatten", "Gemm", "Softmax"], nodes);
+        var dropout = global::Onnx.ModelProto.Parser.ParseFrom(OnnxExport.ToBytes(new WithDropout(1))).Graph.Node.Select(n => n.OpType);
+        Assert.DoesNotContain("Dropout", dropout);
     }
 
     [Fact]
@@ -90,6 +175,10 @@ public sealed class LayerExportTests
         nameof(ConvolutionSoftmax) => new ConvolutionSoftmax(5),
         nameof(FlattenFirst) => new FlattenFirst(6),
         nameof(FlatInput) => new FlatInput(7),
+        nameof(Normalized) => new Normalized(8),
+        nameof(WithDropout) => new WithDropout(9),
+        nameof(GlobalPooled) => new GlobalPooled(10),
+        nameof(GlobalPoolingOutput) => new GlobalPoolingOutput(11),
         _ => throw new ArgumentException(name),
     };
 }

@@ -103,12 +103,25 @@ internal static class Descriptors
         "MG0111", "Flatten has no effect",
         "{0} receives the 1-D shape {1} from {2} and has no effect; remove it");
 
+    public static readonly DiagnosticDescriptor NormalizationArgumentOutOfRange = Error(
+        "MG0112", "BatchNormalization cannot normalise with this argument",
+        "{0}: {1} is {2}; {3}");
+
+    public static readonly DiagnosticDescriptor DropoutRateOutOfRange = Error(
+        "MG0113", "Dropout rate must be at least 0 and below 1",
+        "{0}: rate is {1}; use a value from 0 up to, but not including, 1: the fraction of values dropped in training (1 would drop every value and divide the rest by zero)");
+
+    public static readonly DiagnosticDescriptor GlobalPoolingNeedsImage = Error(
+        "MG0114", "GlobalAveragePooling2D needs an image input",
+        "{0} needs an image input (height x width x channels) but receives the 1-D shape {1} from {2}; {3}");
+
     public static IReadOnlyList<DiagnosticDescriptor> All { get; } = new[]
     {
         ModelNotPartial, ModelGeneric, ModelNested, ModelWrongKind, LayerWithoutSequential, LayersSplitAcrossDeclarations,
         ModelWithoutLayers, ModelNameCollides, ModelNotAClass, MemberNameCollides, InputDimensionNotPositive, LayerArgumentNotPositive, InvalidEnumValue,
         MalformedInputShape, InputShapeMismatch, DenseNeedsFlatInput, SpatialLayerNeedsImage, WindowLargerThanInput,
-        SoftmaxNotLast, NetworkTooLarge, FlattenOnFlatInput,
+        SoftmaxNotLast, NetworkTooLarge, FlattenOnFlatInput, NormalizationArgumentOutOfRange, DropoutRateOutOfRange,
+        GlobalPoolingNeedsImage,
     };
 
     private static readonly Dictionary<string, DiagnosticDescriptor> s_byId = All.ToDictionary(d => d.Id);

@@ -39,6 +39,7 @@ internal static class CpuEmitter
         if (plan.Trainable) Weights(w, plan, gradients: true);
         Forward(w, plan);
         Backward(w, plan);
+        UpdateStatistics(w, plan);
         w.Close();
         w.Close();
         GeneratedCode.Footer(w, plan);
@@ -71,6 +72,29 @@ internal static class CpuEmitter
                 w.Line($"public static int Inputs => {layer.Input.Length};");
                 w.Line($"public static int Units => {layer.Size};");
                 break;
+            case LayerKind.BatchNormalization:
+                w.Line($"private readonly struct {layer.ShapeType} : {Services}.INormalizationShape");
+                w.OpenBrace();
+                w.Line($"public static int Pixels => {layer.Input.Height * layer.Input.Width};");
+                w.Line($"public static int Channels => {layer.Input.Channels};");
+                w.Raw($"public static float Epsilon => {SourceWriter.Float((float)layer.Epsilon)};");
+                w.Raw($"public static float Momentum => {SourceWriter.Float((float)layer.Momentum)};");
+                w.Raw($"public static float OneMinusMomentum => {SourceWriter.Float((float)(1.0 - layer.Momentum))};");
+                break;
+            case LayerKind.Dropout:
+                w.Line($"private readonly struct {layer.ShapeType} : {Services}.IDropoutShape");
+                w.OpenBrace();
+                w.Line($"public static int Units => {layer.Input.Length};");
+                w.Line($"public static int Layer => {layer.Position};");
+                w.Line($"public static int DropThreshold => {GeneratedCode.DropThreshold(layer.Rate)}; // round(rate * 2^24)");
+                w.Raw($"public static float KeepProbability => {SourceWriter.Float((float)(1.0 - layer.Rate))};");
+                break;
+            case LayerKind.GlobalAveragePooling2D:
+                w.Line($"private readonly struct {layer.ShapeType} : {Services}.IGlobalPoolShape");
+                w.OpenBrace();
+                w.Line($"public static int Pixels => {layer.Input.Height * layer.Input.Width};");
+                w.Line($"public static int Channels => {layer.Input.Channels};");
+                break;
             default:
                 w.Line($"private readonly struct {layer.ShapeType} : {Services}.IPoolShape");
                 w.OpenBrace();
@@ -92,6 +116,9 @@ internal static class CpuEmitter
     {
         LayerKind.Conv2D => Services + ".Convolution",
         LayerKind.Dense => Services + ".Dense",
+        LayerKind.BatchNormalization => Services + ".Normalization",
+        LayerKind.Dropout => Services + ".Dropout",
+        LayerKind.GlobalAveragePooling2D => Services + ".GlobalPooling",
         _ => Services + ".Pooling",
     };
 
@@ -100,10 +127,18 @@ internal static class CpuEmitter
         w.Line($"/// <summary>Floats per sample of the layer area: activations, then their gradients (see <see cref=\"Buffers\"/>).</summary>");
         w.Line($"private const int LayerFloatsPerSample = {plan.BufferFloatsPerSample};");
         w.Raw();
+        if (plan.PassFloats > 0)
+        {
+            w.Raw("/// <summary>Floats of the pass area after the layer area, whatever the sample count: the batch statistics.</summary>");
+            w.Line($"private const int PassFloats = {plan.PassFloats};");
+            w.Raw();
+        }
+
+        var pass = plan.PassFloats > 0 ? " + PassFloats" : string.Empty;
         w.Raw("/// <summary>Floats of workspace a pass of <paramref name=\"capacity\"/> samples needs.</summary>");
         w.Raw("public static long WorkspaceLength(int capacity) =>");
         w.Indent();
-        w.Raw($"{Services}.WorkspaceLayout.PrefixLength(capacity, InputLength, OutputLength) + (long)LayerFloatsPerSample * capacity + ScratchLength(capacity);");
+        w.Raw($"{Services}.WorkspaceLayout.PrefixLength(capacity, InputLength, OutputLength) + (long)LayerFloatsPerSample * capacity{pass} + ScratchLength(capacity);");
         w.Outdent();
         w.Raw();
         var scratch = plan.Layers.Where(l => l.Kind is LayerKind.Conv2D or LayerKind.Dense)
@@ -139,6 +174,13 @@ internal static class CpuEmitter
             w.Line($"public readonly {Span} {b.Identifier};");
         }
 
+        foreach (var b in plan.PassBuffers)
+        {
+            w.Raw();
+            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}.</summary>");
+            w.Line($"public readonly {Span} {b.Identifier};");
+        }
+
         w.Raw();
         w.Raw("/// <summary>Kernel scratch.</summary>");
         w.Line($"public readonly {Span} scratch;");
@@ -154,7 +196,12 @@ internal static class CpuEmitter
             w.Line($"{b.Identifier} = layers.Slice({b.OffsetPerSample} * capacity, {b.PerSample} * capacity);");
         }
 
-        w.Line($"scratch = layers.Slice(LayerFloatsPerSample * capacity);");
+        foreach (var b in plan.PassBuffers)
+        {
+            w.Line($"{b.Identifier} = layers.Slice(LayerFloatsPerSample * capacity + {b.Offset}, {b.Length});");
+        }
+
+        w.Line($"scratch = layers.Slice(LayerFloatsPerSample * capacity{(plan.PassFloats > 0 ? " + PassFloats" : string.Empty)});");
         w.Close();
         w.Close();
         w.Raw();
@@ -165,11 +212,13 @@ internal static class CpuEmitter
         var type = gradients ? "WeightGradients" : "Weights";
         var span = gradients ? Span : ReadOnlySpan;
         w.Raw(gradients
-            ? "/// <summary>The parameter gradients: slices of the gradient buffer at the parameters' offsets.</summary>"
-            : "/// <summary>The parameter tensors, in Keras layouts: slices of the parameter buffer.</summary>");
+            ? "/// <summary>The gradients of the trainable parameters: slices of the gradient buffer at the parameters' offsets.</summary>"
+            : plan.NonTrainableParameterCount > 0
+                ? "/// <summary>The parameter tensors, in Keras layouts: slices of the parameter buffer (trainable ones first, then the moving statistics).</summary>"
+                : "/// <summary>The parameter tensors, in Keras layouts: slices of the parameter buffer.</summary>");
         w.Raw($"private readonly ref struct {type}");
         w.OpenBrace();
-        var tensors = plan.Parameters.ToList();
+        var tensors = (gradients ? plan.TrainableParameters : plan.Parameters).ToList();
         foreach (var t in tensors)
         {
             var name = gradients ? t.GradientIdentifier : t.Identifier;
@@ -200,7 +249,7 @@ internal static class CpuEmitter
         w.Line($"public static void Forward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace)");
         w.OpenBrace();
         w.Raw("var b = new Buffers(workspace, pass.Capacity);");
-        if (plan.Trainable) w.Raw("var p = new Weights(parameters);");
+        if (plan.ParameterCount > 0) w.Raw("var p = new Weights(parameters);");
         foreach (var layer in plan.Layers)
         {
             w.Raw();
@@ -226,11 +275,54 @@ internal static class CpuEmitter
                 case LayerKind.Flatten:
                     w.Line($"{x}.Slice(0, pass.Count * {layer.Input.Length}).CopyTo({y});");
                     break;
+                case LayerKind.BatchNormalization:
+                {
+                    var stats = "b." + layer.StatisticsBuffer;
+                    w.Line($"if (pass.Training) {Kernels(layer)}.TrainingForward<{layer.ShapeType}>(pass, {x}, p.{layer.Gamma!.Identifier}, p.{layer.Beta!.Identifier}, b.{layer.SumsBuffer}, {stats}, {y}); // the batch's mean and biased variance");
+                    w.Line($"else {Kernels(layer)}.InferenceForward<{layer.ShapeType}>(pass, {x}, p.{layer.Gamma.Identifier}, p.{layer.Beta.Identifier}, p.{layer.MovingMean!.Identifier}, p.{layer.MovingVariance!.Identifier}, {stats}, {y}); // the moving statistics");
+                    break;
+                }
+                case LayerKind.Dropout:
+                    w.Line($"if (pass.Training) {Kernels(layer)}.TrainingForward<{layer.ShapeType}>(pass, {x}, {y}); // drops {GeneratedCode.Percent(layer.Rate)} of the values, divides the others by {ModelPlanner.Number(1.0 - layer.Rate)}");
+                    w.Line($"else {x}.Slice(0, pass.Count * {layer.Input.Length}).CopyTo({y}); // inference: every value passes unchanged");
+                    break;
+                case LayerKind.GlobalAveragePooling2D:
+                    w.Line($"{Kernels(layer)}.AverageForward<{layer.ShapeType}>(pass, {x}, {y});");
+                    break;
             }
         }
 
         w.Close();
         w.Raw();
+    }
+
+    private static void UpdateStatistics(SourceWriter w, ModelPlan plan)
+    {
+        w.Raw();
+        w.Raw("/// <summary>");
+        w.Raw("/// After a training <see cref=\"Forward\"/> whose step was applied: moves each BatchNormalization layer's moving mean and");
+        w.Raw("/// variance toward the pass's batch statistics (Keras: moving = moving * momentum + batch * (1 - momentum)).");
+        w.Raw("/// </summary>");
+        w.Line($"public static void UpdateStatistics(in {Services}.BatchPass pass, {Span} parameters, {Span} workspace)");
+        w.OpenBrace();
+        var normalizations = plan.Layers.Where(l => l.Kind == LayerKind.BatchNormalization).ToList();
+        if (normalizations.Count == 0)
+        {
+            w.Raw("// The network has no moving statistics: there is nothing to update.");
+            w.Close();
+            return;
+        }
+
+        w.Raw("var b = new Buffers(workspace, pass.Capacity);");
+        foreach (var layer in normalizations)
+        {
+            var mean = layer.MovingMean!;
+            var variance = layer.MovingVariance!;
+            w.Raw($"// {layer.KerasName} ({layer.DisplayName}): momentum {ModelPlanner.Number(layer.Momentum)}; {mean.KerasName} and {variance.KerasName}");
+            w.Line($"{Kernels(layer)}.UpdateMovingStatistics<{layer.ShapeType}>(b.{layer.StatisticsBuffer}, parameters.Slice({mean.Offset}, {mean.Length}), parameters.Slice({variance.Offset}, {variance.Length}));");
+        }
+
+        w.Close();
     }
 
     private static void Backward(SourceWriter w, ModelPlan plan)
@@ -291,6 +383,16 @@ internal static class CpuEmitter
                     break;
                 case LayerKind.Flatten:
                     w.Line($"{dy}.Slice(0, pass.Count * {layer.Input.Length}).CopyTo({dx});");
+                    break;
+                case LayerKind.BatchNormalization:
+                    if (layer.InputGradientBuffer is null) w.Raw("// (no layer before this one has parameters: d(loss)/d(input) is not needed)");
+                    w.Line($"{Kernels(layer)}.Backward<{layer.ShapeType}>(pass, {x}, {dy}, b.{layer.StatisticsBuffer}, b.{layer.SumsBuffer}, g.{layer.Gamma!.GradientIdentifier}, g.{layer.Beta!.GradientIdentifier}, {dx}); // through the batch statistics");
+                    break;
+                case LayerKind.Dropout:
+                    w.Line($"{Kernels(layer)}.Backward<{layer.ShapeType}>(pass, {dy}, {dx}); // the forward pass's mask, recomputed");
+                    break;
+                case LayerKind.GlobalAveragePooling2D:
+                    w.Line($"{Kernels(layer)}.AverageBackward<{layer.ShapeType}>(pass, {dy}, {dx});");
                     break;
             }
         }

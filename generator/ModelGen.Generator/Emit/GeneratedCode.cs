@@ -81,6 +81,12 @@ internal static class GeneratedCode
         "public global::ModelGen.TrainingHistory Fit(global::ModelGen.Dataset train, "
         + string.Join(", ", System.Linq.Enumerable.Select(FitParameters, p => p.Declaration)) + ")";
 
+    /// <summary>Dropout's threshold on a value's 24-bit hash: round(rate · 2^24), so that P(dropped) = rate within 2^-25.</summary>
+    public static int DropThreshold(double rate) => (int)System.Math.Round(rate * (1 << 24));
+
+    /// <summary>A rate as a percentage for comments: 25%, 12.5%.</summary>
+    public static string Percent(double rate) => (rate * 100).ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) + "%";
+
     public static string Activation(ActivationKind activation) => activation switch
     {
         ActivationKind.None => "no activation",
@@ -105,6 +111,12 @@ internal static class GeneratedCode
             case LayerKind.MaxPool2D:
             case LayerKind.AvgPool2D:
                 text += $", {layer.KernelSize}x{layer.KernelSize} window, stride {layer.Stride}";
+                break;
+            case LayerKind.BatchNormalization:
+                text += $", momentum {ModelPlanner.Number(layer.Momentum)}, epsilon {ModelPlanner.Number(layer.Epsilon)}";
+                break;
+            case LayerKind.Dropout:
+                text += $", rate {ModelPlanner.Number(layer.Rate)}";
                 break;
         }
 

@@ -27,13 +27,13 @@ namespace ModelGen.Generator.Emit;
 /// sums the runtime adds in slice order.
 /// </para>
 /// </remarks>
-internal static class GpuEmitter
+internal static partial class GpuEmitter
 {
     /// <summary>The type whose presence in the compilation (ModelGen.Gpu referenced) makes the generator emit GPU code.</summary>
     public const string KernelSourceMetadataName = "ModelGen.Gpu.CompilerServices.IGpuKernelSource";
 
     /// <summary>The version of ModelGen.Gpu's contract (ModelGen.Gpu.CompilerServices.GpuKernelSet.ContractVersion) this emitter writes for.</summary>
-    public const int GpuContractVersion = 1;
+    public const int GpuContractVersion = 2;
 
     /// <summary>The nested kernel set.</summary>
     public const string KernelsClass = "GpuKernels";
@@ -69,6 +69,9 @@ internal static class GpuEmitter
         w.Raw("/// <summary>Floats of parameter-gradient partial sums: the largest layer's batch slices × its parameters.</summary>");
         w.Line($"private const int GpuScratchLength = {plan.GpuScratchLength};");
         w.Raw();
+        w.Raw("/// <summary>Floats of the workspace's pass area after the layer area (batch statistics), as in CpuPasses.</summary>");
+        w.Line($"private const int PassAreaFloats = {plan.PassFloats};");
+        w.Raw();
         foreach (var kernel in layers.SelectMany(l => l.Kernels))
         {
             w.Raw($"private readonly {kernel.DelegateType} {kernel.Field};");
@@ -78,7 +81,7 @@ internal static class GpuEmitter
         w.Raw("/// <summary>Compiles the kernels for <paramref name=\"accelerator\"/>.</summary>");
         w.Line($"public {KernelsClass}({Accelerator} accelerator)");
         w.Indent();
-        w.Line($": base(contractVersion: {GpuContractVersion}, LayerFloatsPerSample, GpuScratchLength)");
+        w.Line($": base(contractVersion: {GpuContractVersion}, LayerFloatsPerSample, GpuScratchLength, PassAreaFloats)");
         w.Outdent();
         w.OpenBrace();
         foreach (var kernel in layers.SelectMany(l => l.Kernels))
@@ -94,6 +97,7 @@ internal static class GpuEmitter
         if (plan.Trainable) Weights(w, plan, gradients: true);
         Forward(w, plan, layers);
         Backward(w, plan, layers);
+        UpdateStatistics(w, layers);
         foreach (var layer in layers.Where(l => l.Kernels.Count > 0))
         {
             w.Raw();
@@ -129,6 +133,13 @@ internal static class GpuEmitter
             w.Line($"public readonly {View} {b.Identifier};");
         }
 
+        foreach (var b in plan.PassBuffers)
+        {
+            w.Raw();
+            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}.</summary>");
+            w.Line($"public readonly {View} {b.Identifier};");
+        }
+
         w.Raw();
         w.Raw("/// <summary>Partial sums of the parameter gradients, [slices, layer parameters].</summary>");
         w.Line($"public readonly {View} scratch;");
@@ -139,6 +150,7 @@ internal static class GpuEmitter
         w.Line($"{ContractBuffers.Logits} = batch.Logits;");
         w.Line($"{ContractBuffers.LogitsGradient} = batch.LogitsGradient;");
         foreach (var b in plan.Buffers) w.Line($"{b.Identifier} = batch.Region({b.OffsetPerSample}, {b.PerSample});");
+        foreach (var b in plan.PassBuffers) w.Line($"{b.Identifier} = batch.PassArea({b.Offset}, {b.Length});");
         w.Raw("scratch = batch.Scratch;");
         w.Close();
         w.Close();
@@ -149,11 +161,11 @@ internal static class GpuEmitter
     {
         var type = gradients ? "WeightGradients" : "Weights";
         w.Raw(gradients
-            ? "/// <summary>The parameter gradients: views of the gradient buffer at the parameters' offsets.</summary>"
+            ? "/// <summary>The gradients of the trainable parameters: views of the gradient buffer at the parameters' offsets.</summary>"
             : "/// <summary>The parameter tensors, in Keras layouts: views of the parameter buffer.</summary>");
         w.Raw($"private readonly struct {type}");
         w.OpenBrace();
-        var tensors = plan.Parameters.ToList();
+        var tensors = (gradients ? plan.TrainableParameters : plan.Parameters).ToList();
         foreach (var t in tensors)
         {
             w.Line($"/// <summary>{(gradients ? "d(loss)/d(" + t.KerasName + ")" : t.KerasName)}, [{string.Join(", ", t.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)))}].</summary>");
@@ -175,7 +187,7 @@ internal static class GpuEmitter
         w.Line($"public override void Forward(in {Batch} batch)");
         w.OpenBrace();
         w.Raw("var b = new Buffers(batch);");
-        if (plan.Trainable) w.Raw("var p = new Weights(batch.Parameters);");
+        if (plan.ParameterCount > 0) w.Raw("var p = new Weights(batch.Parameters);");
         w.Raw("int count = batch.Count;");
         if (layers.Any(l => l.Forward is not null)) w.Raw("int n;");
         foreach (var layer in layers)
@@ -201,6 +213,9 @@ internal static class GpuEmitter
                     break;
                 case LayerKind.Flatten:
                     w.Line($"batch.Copy({x}, {y}, (long)count * {plan1.Input.Length});");
+                    break;
+                default:
+                    ForwardOfModeLayer(w, layer, x, y);
                     break;
             }
         }
@@ -283,6 +298,9 @@ internal static class GpuEmitter
                 case LayerKind.Flatten:
                     w.Line($"batch.Copy({dy}, {dx}, (long)count * {l.Input.Length});");
                     break;
+                default:
+                    BackwardOfModeLayer(w, layer, x, dy, dx);
+                    break;
             }
         }
 
@@ -329,9 +347,16 @@ internal static class GpuEmitter
         /// <summary>A pooling layer's input gradient.</summary>
         public Kernel? Backward { get; set; }
 
-        public List<Kernel> Kernels => new[] { Forward, ActivationBackward, ParameterGradient, InputGradient, Backward }.Where(k => k is not null).Select(k => k!).ToList();
+        /// <summary>BatchNormalization's further kernels (statistics, their gradient, the moving update), by name.</summary>
+        public List<Kernel> Others { get; } = new();
 
-        public bool LaunchesBackward => ActivationBackward is not null || ParameterGradient is not null || InputGradient is not null || Backward is not null;
+        public Kernel Other(string name) => Others.Single(k => k.Name == name);
+
+        public List<Kernel> Kernels => new[] { Forward, ActivationBackward, ParameterGradient, InputGradient, Backward }
+            .Where(k => k is not null).Select(k => k!).Concat(Others).ToList();
+
+        public bool LaunchesBackward => ActivationBackward is not null || ParameterGradient is not null || InputGradient is not null || Backward is not null
+            || (Plan.Kind == LayerKind.BatchNormalization && Plan.RunsBackward);
     }
 
     private static LayerKernels Build(LayerPlan layer)
@@ -351,6 +376,11 @@ internal static class GpuEmitter
             case LayerKind.AvgPool2D:
                 kernels.Forward = PoolForward(kernels);
                 if (layer.RunsBackward && layer.NeedsInputGradient) kernels.Backward = PoolBackward(kernels);
+                break;
+            case LayerKind.BatchNormalization:
+            case LayerKind.Dropout:
+            case LayerKind.GlobalAveragePooling2D:
+                BuildModeLayer(kernels);
                 break;
         }
 
@@ -429,6 +459,10 @@ internal static class GpuEmitter
             w.Raw("public const int KernelLength = KernelSize * KernelSize * InChannels * OutChannels; // then the bias, OutChannels");
             w.Raw("public const int LayerParameters = KernelLength + OutChannels;");
             w.Line($"public const int GradientSlices = {l.GpuGradientSlices}; // batch slices of the parameter gradient (the plan's)");
+        }
+        else if (l.Kind is LayerKind.BatchNormalization or LayerKind.Dropout or LayerKind.GlobalAveragePooling2D)
+        {
+            ModeLayerConstants(w, l);
         }
         else
         {

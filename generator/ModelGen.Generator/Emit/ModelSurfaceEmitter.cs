@@ -45,8 +45,14 @@ internal static class ModelSurfaceEmitter
 
     private static void Constants(SourceWriter w, ModelPlan plan, string summary)
     {
-        w.Line($"/// <summary>Number of parameters ({plan.ParameterCount:N0}).</summary>");
+        w.Line($"/// <summary>Number of parameters, trainable and non-trainable ({plan.ParameterCount:N0}): Keras's \"Total params\".</summary>");
         w.Line($"public const int ParameterCount = {plan.ParameterCount};");
+        w.Raw();
+        w.Line($"/// <summary>Number of trainable parameters ({plan.TrainableParameterCount:N0}), the first ones of <see cref=\"Parameters\"/>: what the optimizer updates and a gradient holds.</summary>");
+        w.Line($"public const int TrainableParameterCount = {plan.TrainableParameterCount};");
+        w.Raw();
+        w.Line($"/// <summary>Number of non-trainable parameters ({plan.NonTrainableParameterCount:N0}): BatchNormalization's moving statistics, after the trainable ones.</summary>");
+        w.Line($"public const int NonTrainableParameterCount = {plan.NonTrainableParameterCount};");
         w.Raw();
         if (plan.Input.IsImage)
         {
@@ -143,6 +149,7 @@ internal static class ModelSurfaceEmitter
         w.Raw($"inputShape: {SourceWriter.IntArray(ShapeArray(plan.Input))},");
         w.Raw("outputLength: OutputLength,");
         w.Raw("parameterCount: ParameterCount,");
+        w.Raw("trainableParameterCount: TrainableParameterCount,");
         w.Raw("microBatch: MicroBatch,");
         w.Raw($"softmaxOutput: {(plan.SoftmaxOutput ? "true" : "false")},");
         w.Raw("architecture: Architecture,");
@@ -160,7 +167,8 @@ internal static class ModelSurfaceEmitter
         w.OpenBrace();
         foreach (var t in plan.Parameters)
         {
-            w.Raw($"new global::ModelGen.ParameterView({SourceWriter.String(t.KerasName)}, {t.Offset.ToString(CultureInfo.InvariantCulture)}, {SourceWriter.IntArray(t.Shape.ToArray())}),");
+            var trainable = t.Trainable ? string.Empty : ", Trainable: false";
+            w.Raw($"new global::ModelGen.ParameterView({SourceWriter.String(t.KerasName)}, {t.Offset.ToString(CultureInfo.InvariantCulture)}, {SourceWriter.IntArray(t.Shape.ToArray())}{trainable}),");
         }
 
         w.Close(");");
@@ -199,6 +207,13 @@ internal static class ModelSurfaceEmitter
                 properties.Add(Invariant($"KernelSize = {layer.KernelSize}"));
                 properties.Add(Invariant($"Stride = {layer.Stride}"));
                 break;
+            case LayerKind.BatchNormalization:
+                properties.Add($"Epsilon = {ModelPlanner.Number(layer.Epsilon)}");
+                properties.Add($"Momentum = {ModelPlanner.Number(layer.Momentum)}");
+                break;
+            case LayerKind.Dropout:
+                properties.Add($"Rate = {ModelPlanner.Number(layer.Rate)}");
+                break;
         }
 
         if (layer.Kind is LayerKind.Conv2D or LayerKind.Dense) properties.Add(Invariant($"Activation = global::ModelGen.Activation.{layer.Activation}"));
@@ -211,7 +226,9 @@ internal static class ModelSurfaceEmitter
 
     private static void Construction(SourceWriter w, ModelPlan plan)
     {
-        w.Raw("/// <summary>All parameters in one buffer; the per-layer views below slice it in Keras layouts.</summary>");
+        w.Raw(plan.NonTrainableParameterCount > 0
+            ? "/// <summary>All parameters in one buffer, the trainable ones first, then the moving statistics; the per-layer views below slice it in Keras layouts.</summary>"
+            : "/// <summary>All parameters in one buffer; the per-layer views below slice it in Keras layouts.</summary>");
         w.Raw("public float[] Parameters { get; }");
         w.Raw();
         w.Raw("/// <summary>The optimizer of the last <see cref=\"Fit\"/> (or of a loaded model), continued by the next one.</summary>");
@@ -220,11 +237,14 @@ internal static class ModelSurfaceEmitter
         w.Raw("/// <summary>What training recorded so far (per-epoch loss and accuracy), saved with the model.</summary>");
         w.Raw("public global::ModelGen.TrainingHistory? History { get; set; }");
         w.Raw();
-        w.Raw("/// <summary>Creates the network with Keras's default initialisation (Glorot-uniform kernels, zero biases) from a random seed.</summary>");
+        var initialisation = plan.NonTrainableParameterCount > 0
+            ? "Glorot-uniform kernels, zero biases, gamma and moving variance 1, beta and moving mean 0"
+            : "Glorot-uniform kernels, zero biases";
+        w.Raw($"/// <summary>Creates the network with Keras's default initialisation ({initialisation}) from a random seed.</summary>");
         w.Line($"public {plan.ClassName}() : this(seed: null) {{ }}");
         w.Raw();
         w.Raw("/// <summary>");
-        w.Raw("/// Creates the network with Keras's default initialisation: Glorot-uniform kernels, zero biases.");
+        w.Raw($"/// Creates the network with Keras's default initialisation: {initialisation}.");
         w.Raw("/// The same <paramref name=\"seed\"/> always gives the same weights; null picks a random one.");
         w.Raw("/// </summary>");
         w.Open($"public {plan.ClassName}(int? seed)");
@@ -234,13 +254,21 @@ internal static class ModelSurfaceEmitter
         w.Raw();
         w.Line($"private {plan.ClassName}(float[] parameters) => Parameters = parameters;");
         w.Raw();
-        w.Raw("/// <summary>Re-initialises every parameter as Keras does (Glorot-uniform kernels, zero biases) from <paramref name=\"seed\"/>.</summary>");
+        w.Raw($"/// <summary>Re-initialises every parameter as Keras does ({initialisation}) from <paramref name=\"seed\"/>.</summary>");
         w.Open($"public void Initialize(int seed)");
         w.Raw($"var random = {Services}.GeneratedModel.CreateRandom(seed);");
         w.Raw("global::System.Array.Clear(Parameters);");
         foreach (var layer in plan.Layers.Where(l => l.HasParameters))
         {
-            w.Line($"{Services}.GeneratedModel.GlorotUniform({layer.MemberPrefix}_Kernel, fanIn: {layer.FanIn}, fanOut: {layer.FanOut}, random);");
+            if (layer.Kernel is not null)
+            {
+                w.Line($"{Services}.GeneratedModel.GlorotUniform({layer.MemberPrefix}_Kernel, fanIn: {layer.FanIn}, fanOut: {layer.FanOut}, random);");
+            }
+            else
+            {
+                w.Line($"{layer.MemberPrefix}_Gamma.Fill(1f);");
+                w.Line($"{layer.MemberPrefix}_MovingVariance.Fill(1f);");
+            }
         }
 
         w.Close();
@@ -249,17 +277,17 @@ internal static class ModelSurfaceEmitter
 
     private static void Views(SourceWriter w, ModelPlan plan)
     {
-        foreach (var layer in plan.Layers.Where(l => l.HasParameters))
+        foreach (var layer in plan.Layers)
         {
-            var kernel = layer.Kernel!;
-            var bias = layer.Bias!;
-            var shape = string.Join(", ", kernel.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
-            w.Line($"/// <summary>{kernel.KerasName} of {layer.DisplayName}, Keras layout [{shape}].</summary>");
-            w.Line($"public global::System.Span<float> {layer.MemberPrefix}_Kernel => new global::System.Span<float>(Parameters, {kernel.Offset}, {kernel.Length});");
-            w.Raw();
-            w.Line($"/// <summary>{bias.KerasName} of {layer.DisplayName} [{bias.Length}].</summary>");
-            w.Line($"public global::System.Span<float> {layer.MemberPrefix}_Bias => new global::System.Span<float>(Parameters, {bias.Offset}, {bias.Length});");
-            w.Raw();
+            foreach (var t in layer.Tensors)
+            {
+                var shape = string.Join(", ", t.Shape.Select(d => d.ToString(CultureInfo.InvariantCulture)));
+                var what = t.Shape.Count > 1 ? $", Keras layout [{shape}]" : $" [{shape}]";
+                var state = t.Trainable ? string.Empty : " (non-trainable: training moves it without the optimizer)";
+                w.Line($"/// <summary>{t.KerasName} of {layer.DisplayName}{what}{state}.</summary>");
+                w.Line($"public global::System.Span<float> {layer.MemberPrefix}_{t.PropertySuffix} => new global::System.Span<float>(Parameters, {t.Offset}, {t.Length});");
+                w.Raw();
+            }
         }
     }
 
@@ -267,6 +295,12 @@ internal static class ModelSurfaceEmitter
     {
         var model = $"{Services}.GeneratedModel";
         var output = plan.SoftmaxOutput ? "class probabilities" : "outputs";
+        if (plan.DependsOnMode)
+        {
+            w.Raw("// Predict, PredictBatch, PredictClass and Evaluate run in inference mode: BatchNormalization normalises with its moving");
+            w.Raw("// statistics and Dropout passes every value. Fit and ComputeGradients run in training mode.");
+        }
+
         w.Line($"/// <summary>Runs one sample ({plan.Input}, {plan.Input.Length} floats) and returns its {output}.</summary>");
         w.Raw($"public float[] Predict(global::System.ReadOnlySpan<float> input) => {model}.Predict(this, input);");
         w.Raw();
@@ -285,6 +319,17 @@ internal static class ModelSurfaceEmitter
         w.Raw("/// <summary>");
         w.Raw("/// Trains with sparse categorical cross-entropy, like Keras's <c>fit</c>: shuffles every epoch, uses the last partial");
         w.Raw("/// batch, Adam by default, and reports progress. Returns the history of all training so far.");
+        if (plan.Layers.Any(l => l.Kind == LayerKind.BatchNormalization))
+        {
+            w.Raw("/// In training mode BatchNormalization normalises each batch with the batch's mean and variance and moves its moving");
+            w.Raw("/// statistics after every applied step.");
+        }
+
+        if (plan.Layers.Any(l => l.Kind == LayerKind.Dropout))
+        {
+            w.Raw("/// Dropout draws its masks from <paramref name=\"seed\"/>, the epoch and the step: the same seed drops the same values on any number of threads.");
+        }
+
         w.Raw("/// </summary>");
         w.Raw("public global::ModelGen.TrainingHistory Fit(");
         w.Indent();
@@ -294,12 +339,24 @@ internal static class ModelSurfaceEmitter
         w.Raw($"{model}.Fit(this, train, {string.Join(", ", fit.Select(p => p.Name))});");
         w.Outdent();
         w.Raw();
-        w.Raw("/// <summary>Mean loss and accuracy over <paramref name=\"data\"/>, like Keras's <c>evaluate</c>.</summary>");
+        w.Raw(plan.DependsOnMode
+            ? "/// <summary>Mean loss and accuracy over <paramref name=\"data\"/>, like Keras's <c>evaluate</c> (inference mode).</summary>"
+            : "/// <summary>Mean loss and accuracy over <paramref name=\"data\"/>, like Keras's <c>evaluate</c>.</summary>");
         w.Raw($"public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data) => {model}.Evaluate(this, data);");
         w.Raw();
         w.Raw("/// <summary>");
-        w.Raw("/// Mean loss over <paramref name=\"batch\"/> and its gradient (written to <paramref name=\"gradient\"/>, laid out like");
-        w.Raw("/// <see cref=\"Parameters\"/>), without an optimizer step: for custom training loops.");
+        if (plan.NonTrainableParameterCount > 0)
+        {
+            w.Raw("/// Mean loss over <paramref name=\"batch\"/> and its gradient (written to <paramref name=\"gradient\"/>, laid out like");
+            w.Raw("/// the first <see cref=\"TrainableParameterCount\"/> of <see cref=\"Parameters\"/>), without an optimizer step: for custom");
+            w.Raw("/// training loops. Runs in training mode and changes nothing, the moving statistics included.");
+        }
+        else
+        {
+            w.Raw("/// Mean loss over <paramref name=\"batch\"/> and its gradient (written to <paramref name=\"gradient\"/>, laid out like");
+            w.Raw("/// <see cref=\"Parameters\"/>), without an optimizer step: for custom training loops.");
+        }
+
         w.Raw("/// </summary>");
         w.Raw($"public float ComputeGradients(global::ModelGen.Dataset batch, global::System.Span<float> gradient) => {model}.ComputeGradients(this, batch, gradient);");
         w.Raw();
@@ -337,6 +394,11 @@ internal static class ModelSurfaceEmitter
         w.Raw($"void {Services}.IGeneratedNetwork.Backward(in {Services}.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace, global::System.Span<float> gradient) =>");
         w.Indent();
         w.Raw($"{passes}.Backward(pass, parameters, workspace, gradient);");
+        w.Outdent();
+        w.Raw();
+        w.Raw($"void {Services}.IGeneratedNetwork.UpdateStatistics(in {Services}.BatchPass pass, global::System.Span<float> parameters, global::System.Span<float> workspace) =>");
+        w.Indent();
+        w.Raw($"{passes}.UpdateStatistics(pass, parameters, workspace);");
         w.Outdent();
     }
 }

@@ -31,6 +31,10 @@ internal static class StubSurfaceEmitter
         // Constants: the input is known when [Sequential] is valid, the rest only once the layers are.
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
         w.Raw("public const int ParameterCount = 0;");
+        w.Raw("/// <summary>Not known while the model has errors.</summary>");
+        w.Raw("public const int TrainableParameterCount = 0;");
+        w.Raw("/// <summary>Not known while the model has errors.</summary>");
+        w.Raw("public const int NonTrainableParameterCount = 0;");
         if (stub.Input is { IsImage: true } image)
         {
             w.Line($"/// <summary>Input image height in pixels.</summary>");
@@ -106,6 +110,7 @@ internal static class StubSurfaceEmitter
         w.Raw($"long {Services}.IGeneratedNetwork.WorkspaceLength(int capacity) => {Throw};");
         w.Raw($"void {Services}.IGeneratedNetwork.Forward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace) => {Throw};");
         w.Raw($"void {Services}.IGeneratedNetwork.Backward(in {Services}.BatchPass pass, {ReadOnlySpan} parameters, {Span} workspace, {Span} gradient) => {Throw};");
+        w.Raw($"void {Services}.IGeneratedNetwork.UpdateStatistics(in {Services}.BatchPass pass, {Span} parameters, {Span} workspace) => {Throw};");
         if (gpu)
         {
             w.Raw("global::ModelGen.Gpu.CompilerServices.GpuKernelSet global::ModelGen.Gpu.CompilerServices.IGpuKernelSource.CreateGpuKernels(" +

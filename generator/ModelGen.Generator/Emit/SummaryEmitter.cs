@@ -31,10 +31,9 @@ internal static class SummaryEmitter
             text.Append(i == plan.Layers.Count - 1 ? '=' : '_', Rule).Append('\n');
         }
 
-        var total = plan.ParameterCount.ToString("N0", CultureInfo.InvariantCulture);
-        text.Append("Total params: ").Append(total).Append('\n');
-        text.Append("Trainable params: ").Append(total).Append('\n');
-        text.Append("Non-trainable params: 0\n");
+        text.Append("Total params: ").Append(Count(plan.ParameterCount)).Append('\n');
+        text.Append("Trainable params: ").Append(Count(plan.TrainableParameterCount)).Append('\n');
+        text.Append("Non-trainable params: ").Append(Count(plan.NonTrainableParameterCount)).Append('\n');
         text.Append('_', Rule).Append('\n');
 
         var costs = plan.Costs;
@@ -49,12 +48,29 @@ internal static class SummaryEmitter
         return text.ToString();
     }
 
+    /// <summary>
+    /// One row; text longer than its column continues on the next lines, as Keras 2.9+ prints
+    /// <c>batch_normalization (BatchN</c> / <c>ormalization)</c>: each column keeps at least one space before the next.
+    /// </summary>
     private static void Row(StringBuilder text, string name, string shape, string parameters, string multiplyAdds)
     {
-        text.Append(' ').Append(name.PadRight(NameWidth - 1)).Append(' ')
-            .Append(shape.PadRight(ShapeWidth)).Append(' ')
-            .Append(parameters.PadRight(ParameterWidth)).Append(' ')
-            .Append(multiplyAdds).Append('\n');
+        var first = true;
+        while (first || name.Length > 0 || shape.Length > 0)
+        {
+            var nameChunk = Take(ref name, NameWidth - 2);
+            var shapeChunk = Take(ref shape, ShapeWidth);
+            var line = " " + nameChunk.PadRight(NameWidth - 1) + " " + shapeChunk.PadRight(ShapeWidth) + " "
+                + (first ? parameters.PadRight(ParameterWidth) + " " + multiplyAdds : string.Empty);
+            text.Append(first ? line : line.TrimEnd()).Append('\n');
+            first = false;
+        }
+    }
+
+    private static string Take(ref string text, int width)
+    {
+        var chunk = text.Length <= width ? text : text.Substring(0, width);
+        text = text.Substring(chunk.Length);
+        return chunk;
     }
 
     private static string Count(long value) => value.ToString("N0", CultureInfo.InvariantCulture);
@@ -72,6 +88,6 @@ internal static class SummaryEmitter
     {
         LayerKind.MaxPool2D => "MaxPooling2D",
         LayerKind.AvgPool2D => "AveragePooling2D",
-        _ => kind.ToString(),
+        _ => kind.ToString(), // BatchNormalization, Dropout and GlobalAveragePooling2D are Keras's names too
     };
 }

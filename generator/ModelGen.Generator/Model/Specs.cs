@@ -12,6 +12,9 @@ internal enum LayerKind
     AvgPool2D,
     Flatten,
     Dense,
+    BatchNormalization,
+    Dropout,
+    GlobalAveragePooling2D,
 }
 
 /// <summary>Mirrors ModelGen.Padding (the generator cannot reference the runtime).</summary>
@@ -50,6 +53,9 @@ internal readonly record struct Shape(int Rank, int Height, int Width, int Chann
 }
 
 /// <summary>One layer attribute as written by the user (values only; 0 = "not given" where a default applies).</summary>
+/// <param name="Rate">Dropout's rate.</param>
+/// <param name="Momentum">BatchNormalization's momentum (Keras's default 0.99 when not given).</param>
+/// <param name="Epsilon">BatchNormalization's epsilon (Keras's default 0.001 when not given).</param>
 internal sealed record LayerSpec(
     LayerKind Kind,
     int Size,
@@ -58,4 +64,14 @@ internal sealed record LayerSpec(
     PaddingKind Padding,
     ActivationKind Activation,
     EquatableArray<int> DeclaredInputShape,
-    bool HasDeclaredInputShape);
+    bool HasDeclaredInputShape,
+    double Rate = 0,
+    double Momentum = LayerSpec.DefaultMomentum,
+    double Epsilon = LayerSpec.DefaultEpsilon)
+{
+    /// <summary>Keras's BatchNormalization momentum.</summary>
+    public const double DefaultMomentum = 0.99;
+
+    /// <summary>Keras's BatchNormalization epsilon.</summary>
+    public const double DefaultEpsilon = 0.001;
+}

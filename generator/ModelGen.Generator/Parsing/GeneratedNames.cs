@@ -18,14 +18,14 @@ internal static class GeneratedNames
     public static readonly ImmutableHashSet<string> MemberNames = ImmutableHashSet.Create(
         StringComparer.Ordinal,
         // The model surface (ModelSurfaceEmitter).
-        "ParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "MicroBatch",
+        "ParameterCount", "TrainableParameterCount", "NonTrainableParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "MicroBatch",
         "Architecture", "Fingerprint", "Summary", "s_description", "ModelDescription", "Description", "Parameters",
         "Optimizer", "History", "Initialize", "Predict", "PredictBatch", "PredictClass", "Fit", "Evaluate",
         "ComputeGradients", "Save", "Load", "ExportOnnx",
         "ForwardMultiplyAdds", "TrainingMultiplyAddsPerSample", "ParameterBytes", "OptimizerStateBytes",
         "ActivationBytesPerSample", "WorkspaceBytesPerBatch",
         // The CPU passes (CpuEmitter).
-        "CpuPasses", "Forward", "Backward", "WorkspaceLength",
+        "CpuPasses", "Forward", "Backward", "UpdateStatistics", "WorkspaceLength",
         // The ILGPU kernels (GpuEmitter, where ModelGen.Gpu is referenced): the explicit kernel-source member and the kernel set.
         "CreateGpuKernels", "GpuKernels");
 
@@ -36,13 +36,13 @@ internal static class GeneratedNames
     /// </summary>
     public static readonly ImmutableHashSet<string> NestedMemberNames = ImmutableHashSet.Create(
         StringComparer.Ordinal,
-        "Buffers", "Weights", "WeightGradients", "LayerFloatsPerSample", "WorkspaceLength", "input", "logits", "logits_grad",
+        "Buffers", "Weights", "WeightGradients", "LayerFloatsPerSample", "PassFloats", "WorkspaceLength", "input", "logits", "logits_grad",
         "scratch", "Inputs", "Units",
         "ScratchLength", "Forward", "Backward",
         "InHeight", "InWidth", "InChannels", "OutHeight", "OutWidth", "OutChannels", "Channels", "KernelSize", "PadTop",
-        "PadLeft", "PoolSize", "Stride",
+        "PadLeft", "PoolSize", "Stride", "Pixels", "Epsilon", "Momentum", "OneMinusMomentum", "Layer", "DropThreshold", "KeepProbability",
         // GpuKernels and its per-layer classes (Conv2D_1_Gpu, ...; those follow the per-layer pattern).
-        "GpuScratchLength", "InputFloats", "OutputFloats", "KernelLength", "LayerParameters", "GradientSlices", "WindowScale",
+        "GpuScratchLength", "PassAreaFloats", "InputFloats", "OutputFloats", "KernelLength", "LayerParameters", "GradientSlices", "WindowScale",
         "ActivationBackward", "ParameterGradient", "InputGradient");
 
     /// <summary>
@@ -79,9 +79,16 @@ internal static class GeneratedNames
         return IsDeclaredName(declared) || NestedMemberNames.Contains(declared) || IsBufferName(declared);
     }
 
-    private static readonly string[] KerasBaseNames = { "conv2d", "max_pooling2d", "average_pooling2d", "flatten", "dense" };
+    private static readonly string[] KerasBaseNames =
+    {
+        "conv2d", "max_pooling2d", "average_pooling2d", "flatten", "dense", "batch_normalization", "dropout", "global_average_pooling2d",
+    };
 
-    private static readonly string[] BufferSuffixes = { "_grad_out", "_grad_kernel", "_grad_bias", "_out", "_kernel", "_bias" };
+    private static readonly string[] BufferSuffixes =
+    {
+        "_grad_out", "_grad_kernel", "_grad_bias", "_grad_gamma", "_grad_beta", "_out", "_kernel", "_bias", "_gamma", "_beta",
+        "_moving_mean", "_moving_variance", "_sums", "_stats",
+    };
 
     /// <summary>
     /// The buffers and parameter views of the CPU passes: a Keras layer name (<c>conv2d</c>, <c>dense_2</c>) and what it

@@ -67,7 +67,10 @@ internal static class ModelParser
         "ModelGen.MaxPool2DAttribute",
         "ModelGen.AvgPool2DAttribute",
         "ModelGen.FlattenAttribute",
-        "ModelGen.DenseAttribute");
+        "ModelGen.DenseAttribute",
+        "ModelGen.BatchNormalizationAttribute",
+        "ModelGen.DropoutAttribute",
+        "ModelGen.GlobalAveragePooling2DAttribute");
 
     /// <summary>
     /// Parses and checks the model <paramref name="symbol"/> whose <paramref name="sequential"/> attribute sits on
@@ -241,9 +244,14 @@ internal static class ModelParser
             "ModelGen.MaxPool2DAttribute" => LayerKind.MaxPool2D,
             "ModelGen.AvgPool2DAttribute" => LayerKind.AvgPool2D,
             "ModelGen.FlattenAttribute" => LayerKind.Flatten,
+            "ModelGen.BatchNormalizationAttribute" => LayerKind.BatchNormalization,
+            "ModelGen.DropoutAttribute" => LayerKind.Dropout,
+            "ModelGen.GlobalAveragePooling2DAttribute" => LayerKind.GlobalAveragePooling2D,
             _ => LayerKind.Dense,
         };
 
+        // Dropout(rate) is the one layer whose positional argument is a double.
+        var rate = kind == LayerKind.Dropout && attribute.ConstructorArguments.Length > 0 && attribute.ConstructorArguments[0].Value is double r ? r : 0;
         var positional = attribute.ConstructorArguments.Select(a => a.Value is int i ? i : 0).ToArray();
         var size = positional.Length > 0 ? positional[0] : 0;
         var kernel = kind == LayerKind.Conv2D && positional.Length > 1 ? positional[1] : (kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D ? size : 0);
@@ -255,10 +263,18 @@ internal static class ModelParser
         var activation = ActivationKind.None;
         var declared = EquatableArray<int>.Empty;
         var hasDeclared = false;
+        var momentum = LayerSpec.DefaultMomentum;
+        var epsilon = LayerSpec.DefaultEpsilon;
         foreach (var named in attribute.NamedArguments)
         {
             switch (named.Key)
             {
+                case "Momentum":
+                    momentum = named.Value.Value is double m ? m : double.NaN;
+                    break;
+                case "Epsilon":
+                    epsilon = named.Value.Value is double e ? e : double.NaN;
+                    break;
                 case "Stride":
                     stride = named.Value.Value is int s ? s : 0;
                     strideGiven = true;
@@ -280,7 +296,7 @@ internal static class ModelParser
         }
 
         if (kind is LayerKind.MaxPool2D or LayerKind.AvgPool2D && !strideGiven) stride = size;
-        return new LayerSpec(kind, size, kernel, stride, padding, activation, declared, hasDeclared);
+        return new LayerSpec(kind, size, kernel, stride, padding, activation, declared, hasDeclared, rate, momentum, epsilon);
     }
 
     private static LayerSource ReadSource(string name, AttributeData attribute, AttributeSyntax? syntax)
@@ -311,7 +327,7 @@ internal static class ModelParser
 
     private static bool IsWellFormed(AttributeData attribute) =>
         attribute.AttributeConstructor is not null
-        && attribute.ConstructorArguments.All(a => a.Kind != TypedConstantKind.Error && a.Value is int)
+        && attribute.ConstructorArguments.All(a => a.Kind != TypedConstantKind.Error && a.Value is int or double)
         && attribute.NamedArguments.All(a => a.Value.Kind != TypedConstantKind.Error
             && (a.Value.Kind != TypedConstantKind.Array || a.Value.IsNull || a.Value.Values.All(v => v.Value is int)));
 

@@ -11,11 +11,11 @@ namespace ModelGen.Generator.Planning;
 /// </summary>
 /// <param name="ForwardMultiplyAdds">Multiply-adds of one sample's forward pass (convolutions and dense layers).</param>
 /// <param name="TrainingMultiplyAdds">Multiply-adds of one sample's training step: forward, kernel gradients and input gradients.</param>
-/// <param name="ParameterBytes">The parameter buffer.</param>
+/// <param name="ParameterBytes">The parameter buffer: trainable parameters and non-trainable state (BatchNormalization's moving statistics).</param>
 /// <param name="OptimizerStateBytes">Adam's two moments per trainable parameter (Fit's default optimizer).</param>
 /// <param name="ActivationBytesPerSample">What one sample's forward pass writes: its input, every layer's output and the logits.</param>
 /// <param name="WorkspaceBatchSize">The batch <paramref name="WorkspaceBytesPerBatch"/> is for: Fit's default batch size.</param>
-/// <param name="WorkspaceBytesPerBatch">The CPU workspace of one training pass of that batch: activations, their gradients and kernel scratch.</param>
+/// <param name="WorkspaceBytesPerBatch">The CPU workspace of one training pass of that batch: activations, their gradients, batch statistics and kernel scratch.</param>
 internal sealed record ModelCosts(
     long ForwardMultiplyAdds,
     long TrainingMultiplyAdds,
@@ -31,27 +31,34 @@ internal sealed record ModelCosts(
     /// <summary>Floats of optimizer state Adam keeps per trainable parameter: the first and second moments.</summary>
     public const int AdamSlots = 2;
 
-    /// <summary>The costs of planned layers whose layer area holds <paramref name="buffers"/>.</summary>
-    public static ModelCosts Of(Shape input, IReadOnlyList<LayerPlan> layers, IReadOnlyList<BufferPlan> buffers, long layerFloatsPerSample, int parameterCount)
+    /// <summary>
+    /// The costs of planned layers whose layer area holds <paramref name="buffers"/> (<paramref name="layerFloatsPerSample"/>
+    /// floats per sample) and whose pass area holds <paramref name="passFloats"/> floats.
+    /// </summary>
+    public static ModelCosts Of(
+        Shape input, IReadOnlyList<LayerPlan> layers, IReadOnlyList<BufferPlan> buffers, long layerFloatsPerSample, int passFloats,
+        int parameterCount, int trainableParameterCount)
     {
         var output = layers[layers.Count - 1].Output.Length;
         var forward = layers.Sum(l => l.MultiplyAdds);
         var backward = layers.Sum(l => l.BackwardMultiplyAdds);
 
-        // The forward pass's values: the input, each activation buffer (not the gradients, which only training writes;
-        // Flatten is a view and has none) and the logits.
-        var activations = buffers.Where(b => !b.IsGradient).Sum(b => b.PerSample);
+        // The forward pass's values: the input, each layer's output buffer (not the gradients, which only training writes,
+        // nor BatchNormalization's per-sample partial sums, which only training's batch statistics use; Flatten is a view
+        // and has none) and the logits.
+        var statistics = new HashSet<string>(layers.Where(l => l.SumsBuffer is not null).Select(l => l.SumsBuffer!));
+        var activations = buffers.Where(b => !b.IsGradient && !statistics.Contains(b.Identifier)).Sum(b => b.PerSample);
         var activationFloats = input.Length + activations + output;
 
         var batch = DefaultBatchSize;
         var scratch = layers.Select(l => KernelScratchFloats(l, batch)).DefaultIfEmpty(0).Max();
-        var workspace = (long)batch * (input.Length + 2 * output + layerFloatsPerSample) + scratch;
+        var workspace = (long)batch * (input.Length + 2 * output + layerFloatsPerSample) + passFloats + scratch;
 
         return new ModelCosts(
             forward,
             forward + backward,
             sizeof(float) * (long)parameterCount,
-            sizeof(float) * AdamSlots * (long)parameterCount,
+            sizeof(float) * AdamSlots * (long)trainableParameterCount,
             sizeof(float) * activationFloats,
             batch,
             sizeof(float) * workspace);
@@ -67,7 +74,7 @@ internal sealed record ModelCosts(
     /// <summary>
     /// Floats of scratch the CPU kernels of a convolution or dense layer take for a pass of <paramref name="capacity"/>
     /// samples: zero-bordered copies of the input when the windows reach past it, and the larger of the transposed
-    /// weights and the kernel gradient's per-chunk partial sums. This is the rule of the runtime's
+    /// weights and the kernel gradient's per-chunk partial sums, and for an interleaved layer its tables and slack. This is the rule of the runtime's
     /// <c>Convolution.ScratchLength</c> (Dense runs as a 1 x 1 convolution of a 1 x 1 image); the numerics tests hold
     /// the two equal for every network they build, so the constant cannot drift from what the kernels allocate.
     /// </summary>
@@ -93,11 +100,26 @@ internal sealed record ModelCosts(
         long paddedHeight = (outHeight - 1L) * stride + kernel;
         long paddedWidth = (outWidth - 1L) * stride + kernel;
         var padded = padTop > 0 || padLeft > 0 || paddedHeight > inHeight || paddedWidth > inWidth;
+        var samplesAsRows = outHeight == 1 && outWidth == 1;
+        // The interleaved forward pass (one input channel, few filters, stride 1): it reads a copy of the input followed by
+        // slack, and builds its weight tables in the scratch (Convolution.Interleaving).
+        var interleaved = inChannels == 1 && outChannels <= InterleavedMaxChannels && stride == 1 && !samplesAsRows
+            && (long)kernel * kernel * ((long)outWidth * outChannels + InterleavedMaxSlots * 16) <= InterleavedBandFloats
+            && InterleavedMaxSlots * 16 + 16 + kernel <= InterleavedSlack;
+        var copied = padded || interleaved;
         var image = (padded ? paddedHeight : inHeight) * (padded ? paddedWidth : inWidth) * inChannels;
         var linePad = ((long)kernel * inChannels + 15) & ~15L;
         var transposedWeights = outChannels * kernel * linePad;
         var kernelLength = (long)kernel * kernel * inChannels * outChannels;
-        var chunks = outHeight == 1 && outWidth == 1 ? 1 : Math.Min(Math.Max((capacity + 7) / 8, 1), 8);
-        return (padded ? 2L * capacity * image : 0) + Math.Max(transposedWeights, chunks * kernelLength);
+        var chunks = samplesAsRows ? 1 : Math.Min(Math.Max((capacity + 7) / 8, 1), 8);
+        var tables = interleaved ? (2L + kernel * kernel) * outChannels * 16 + InterleavedSlack : 0;
+        return (copied ? 2L * capacity * image : 0) + Math.Max(transposedWeights, chunks * kernelLength) + tables;
     }
+
+    // The runtime's constants for the interleaved convolution (Convolution's MaxInterleavedChannels, MaxSlots,
+    // ExpandedBandFloats and Slack).
+    private const int InterleavedMaxChannels = 8;
+    private const int InterleavedMaxSlots = 12;
+    private const int InterleavedBandFloats = 16384;
+    private const int InterleavedSlack = 512;
 }

@@ -1,3 +1,4 @@
+using System.Linq;
 using ModelGen.Generator.Model;
 
 namespace ModelGen.Generator.Planning;
@@ -18,14 +19,18 @@ internal sealed record ShapedLayer(
     PaddingKind Padding,
     int PadTop,
     int PadLeft,
-    ActivationKind Activation);
+    ActivationKind Activation,
+    double Rate = 0,
+    double Momentum = LayerSpec.DefaultMomentum,
+    double Epsilon = LayerSpec.DefaultEpsilon);
 
 /// <summary>A named tensor in the parameter buffer, laid out as Keras lays it out.</summary>
-/// <param name="KerasName">Keras's variable name, e.g. <c>conv2d/kernel</c>.</param>
+/// <param name="KerasName">Keras's variable name, e.g. <c>conv2d/kernel</c>, <c>batch_normalization/moving_mean</c>.</param>
 /// <param name="Identifier">The C# name generated code gives its view, e.g. <c>conv2d_kernel</c>.</param>
-/// <param name="Offset">First index in the parameter buffer.</param>
-/// <param name="Shape">Keras layout: [kh, kw, in, out] for a Conv2D kernel, [in, out] for a Dense kernel, [out] for a bias.</param>
-internal sealed record ParameterTensor(string KerasName, string Identifier, int Offset, EquatableArray<int> Shape)
+/// <param name="Offset">First index in the parameter buffer (trainable tensors first, then the non-trainable ones).</param>
+/// <param name="Shape">Keras layout: [kh, kw, in, out] for a Conv2D kernel, [in, out] for a Dense kernel, [out] for a bias, [channels] for BatchNormalization's.</param>
+/// <param name="Trainable">False for state the optimizer does not update (BatchNormalization's moving statistics).</param>
+internal sealed record ParameterTensor(string KerasName, string Identifier, int Offset, EquatableArray<int> Shape, bool Trainable = true)
 {
     public int Length
     {
@@ -37,9 +42,29 @@ internal sealed record ParameterTensor(string KerasName, string Identifier, int 
         }
     }
 
-    /// <summary>The matching slice of the gradient buffer (same offset), e.g. <c>conv2d_grad_kernel</c>.</summary>
-    public string GradientIdentifier => Identifier.Replace("_kernel", "_grad_kernel").Replace("_bias", "_grad_bias");
+    /// <summary>What the tensor is within its layer: <c>kernel</c>, <c>bias</c>, <c>gamma</c>, <c>beta</c>, <c>moving_mean</c>, <c>moving_variance</c>.</summary>
+    public string Role => KerasName.Substring(KerasName.IndexOf('/') + 1);
+
+    /// <summary>The matching slice of the gradient buffer (same offset), e.g. <c>conv2d_grad_kernel</c>; trainable tensors only.</summary>
+    public string GradientIdentifier => KerasName.Substring(0, KerasName.IndexOf('/')) + "_grad_" + Role;
+
+    /// <summary>The generated model's property for the view, e.g. <c>Kernel</c>, <c>MovingMean</c> (after the layer's prefix).</summary>
+    public string PropertySuffix
+    {
+        get
+        {
+            var text = new System.Text.StringBuilder();
+            foreach (var part in Role.Split('_')) text.Append(char.ToUpperInvariant(part[0])).Append(part.Substring(1));
+            return text.ToString();
+        }
+    }
 }
+
+/// <summary>
+/// A buffer of one pass whose size does not depend on the sample count (a BatchNormalization layer's batch statistics):
+/// <see cref="Length"/> floats at <see cref="Offset"/> in the workspace's pass area, after the layer area.
+/// </summary>
+internal sealed record PassBufferPlan(string Identifier, string Description, int Length, int Offset);
 
 /// <summary>
 /// One activation buffer of a pass, named after what it holds (<c>conv2d_out</c>, <c>conv2d_grad_out</c>). A pass of
@@ -66,8 +91,7 @@ internal sealed record LayerPlan(
     int PadTop,
     int PadLeft,
     ActivationKind Activation,
-    ParameterTensor? Kernel,
-    ParameterTensor? Bias,
+    EquatableArray<ParameterTensor> Tensors,
     int FanIn,
     int FanOut,
     string InputBuffer,
@@ -77,8 +101,41 @@ internal sealed record LayerPlan(
     bool RunsBackward,
     long MultiplyAdds,
     long BackwardMultiplyAdds,
-    int GpuGradientSlices)
+    int GpuGradientSlices,
+    double Rate = 0,
+    double Momentum = LayerSpec.DefaultMomentum,
+    double Epsilon = LayerSpec.DefaultEpsilon,
+    string? SumsBuffer = null,
+    string? StatisticsBuffer = null)
 {
+    /// <summary>Conv2D's and Dense's kernel.</summary>
+    public ParameterTensor? Kernel => Tensor("kernel");
+
+    /// <summary>Conv2D's and Dense's bias.</summary>
+    public ParameterTensor? Bias => Tensor("bias");
+
+    /// <summary>BatchNormalization's scale (trainable).</summary>
+    public ParameterTensor? Gamma => Tensor("gamma");
+
+    /// <summary>BatchNormalization's offset (trainable).</summary>
+    public ParameterTensor? Beta => Tensor("beta");
+
+    /// <summary>BatchNormalization's moving mean (non-trainable).</summary>
+    public ParameterTensor? MovingMean => Tensor("moving_mean");
+
+    /// <summary>BatchNormalization's moving variance (non-trainable).</summary>
+    public ParameterTensor? MovingVariance => Tensor("moving_variance");
+
+    private ParameterTensor? Tensor(string role)
+    {
+        foreach (var t in Tensors)
+        {
+            if (t.Role == role) return t;
+        }
+
+        return null;
+    }
+
     /// <summary>Prefix of the generated members of this layer, e.g. Conv2D_3 (the pattern the generator reserves).</summary>
     public string MemberPrefix => $"{Kind}_{Position}";
 
@@ -88,9 +145,18 @@ internal sealed record LayerPlan(
     /// <summary>The struct of literals generated code passes to the kernels as this layer's shape.</summary>
     public string ShapeType => MemberPrefix + "_Shape";
 
-    public int ParameterCount => (Kernel?.Length ?? 0) + (Bias?.Length ?? 0);
+    /// <summary>Keras's "Param #": trainable and non-trainable.</summary>
+    public int ParameterCount => Tensors.Sum(t => t.Length);
+
+    public int TrainableParameterCount => Tensors.Where(t => t.Trainable).Sum(t => t.Length);
 
     public bool HasParameters => ParameterCount > 0;
+
+    /// <summary>True when the optimizer trains something of this layer (so the layers after it run backward).</summary>
+    public bool HasTrainableParameters => TrainableParameterCount > 0;
+
+    /// <summary>True for layers that compute differently in training and inference (BatchNormalization, Dropout).</summary>
+    public bool DependsOnMode => Kind is LayerKind.BatchNormalization or LayerKind.Dropout;
 
     /// <summary>True when the backward pass computes d(loss)/d(input): some layer before this one has parameters.</summary>
     public bool NeedsInputGradient => InputGradientBuffer is not null;
@@ -120,12 +186,15 @@ internal sealed record ModelPlan(
     EquatableArray<LayerPlan> Layers,
     EquatableArray<BufferPlan> Buffers,
     int ParameterCount,
+    int TrainableParameterCount,
     long BufferFloatsPerSample,
     int MicroBatch,
     string Architecture,
     string Fingerprint,
     long ForwardMultiplyAdds,
     int GpuScratchLength,
+    EquatableArray<PassBufferPlan> PassBuffers,
+    int PassFloats,
     ModelCosts Costs)
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
@@ -137,19 +206,19 @@ internal sealed record ModelPlan(
     public bool SoftmaxOutput => Last.Activation == ActivationKind.Softmax;
 
     /// <summary>True when some layer trains, so the network has a backward pass.</summary>
-    public bool Trainable => ParameterCount > 0;
+    public bool Trainable => TrainableParameterCount > 0;
 
-    public System.Collections.Generic.IEnumerable<ParameterTensor> Parameters
-    {
-        get
-        {
-            foreach (var layer in Layers)
-            {
-                if (layer.Kernel is { } kernel) yield return kernel;
-                if (layer.Bias is { } bias) yield return bias;
-            }
-        }
-    }
+    /// <summary>Keras's "Non-trainable params".</summary>
+    public int NonTrainableParameterCount => ParameterCount - TrainableParameterCount;
+
+    /// <summary>True when a layer computes differently in training and inference.</summary>
+    public bool DependsOnMode => Layers.Any(l => l.DependsOnMode);
+
+    /// <summary>Every parameter tensor in Keras's <c>get_weights()</c> order: layer by layer, each layer's tensors in Keras's order.</summary>
+    public System.Collections.Generic.IEnumerable<ParameterTensor> Parameters => Layers.SelectMany(l => l.Tensors);
+
+    /// <summary>The trainable tensors, in buffer order.</summary>
+    public System.Collections.Generic.IEnumerable<ParameterTensor> TrainableParameters => Parameters.Where(t => t.Trainable);
 }
 
 /// <summary>A model whose class is fine but whose layers have errors: enough to emit its stub surface.</summary>

@@ -8,8 +8,9 @@ using ModelGen.Generator.Model;
 namespace ModelGen.Generator.Planning;
 
 /// <summary>
-/// Turns checked layer shapes into the <see cref="ModelPlan"/>: Keras names, the parameter layout (kernel then bias per
-/// layer, Keras layouts), fan-in and fan-out of each kernel, every buffer of a pass with its name and place, which layers
+/// Turns checked layer shapes into the <see cref="ModelPlan"/>: Keras names, the parameter layout (Keras layouts; the
+/// trainable tensors first in layer order — kernel then bias, gamma then beta — then the non-trainable ones, moving mean
+/// then moving variance, so the optimizer updates one contiguous prefix), fan-in and fan-out of each kernel, every buffer of a pass with its name and place, which layers
 /// run backward and which compute d(loss)/d(input), costs (<see cref="ModelCosts"/>), the evaluation micro-batch and the GPU's gradient slicing. It
 /// owns every decision the emitters act on; it is pure, so the plan tests need no compiler.
 /// </summary>
@@ -33,7 +34,11 @@ internal static class ModelPlanner
         var layers = new List<LayerPlan>();
         var activations = new List<BufferPlan>();
         var gradients = new List<BufferPlan>();
+        var passBuffers = new List<PassBufferPlan>();
+        var passOffset = 0;
         var parameterOffset = 0;
+        var trainableCount = shaped.Sum(TrainableCount);
+        var stateOffset = trainableCount; // the non-trainable tensors follow every trainable one
         var trainableBefore = false;
         var current = ContractBuffers.Input;
         var currentShape = input;
@@ -46,25 +51,41 @@ internal static class ModelPlanner
             kerasCounters[s.Kind] = seen + 1;
             var name = KerasBaseName(s.Kind) + (seen == 0 ? string.Empty : "_" + seen.ToString(CultureInfo.InvariantCulture));
 
-            ParameterTensor? kernel = null, bias = null;
+            var tensors = new List<ParameterTensor>();
+            ParameterTensor Add(string role, int[] shape, bool trainable)
+            {
+                var tensor = new ParameterTensor(name + "/" + role, Identifier(name) + "_" + role, trainable ? parameterOffset : stateOffset, shape.ToEquatableArray(), trainable);
+                if (trainable) parameterOffset += tensor.Length;
+                else stateOffset += tensor.Length;
+                tensors.Add(tensor);
+                return tensor;
+            }
+
             int fanIn = 0, fanOut = 0;
             if (s.Kind is LayerKind.Conv2D or LayerKind.Dense)
             {
                 var kernelShape = s.Kind == LayerKind.Conv2D
                     ? new[] { s.KernelSize, s.KernelSize, s.Input.Channels, s.Size }
                     : new[] { (int)s.Input.Length, s.Size };
-                kernel = new ParameterTensor(name + "/kernel", Identifier(name) + "_kernel", parameterOffset, kernelShape.ToEquatableArray());
-                parameterOffset += kernel.Length;
-                bias = new ParameterTensor(name + "/bias", Identifier(name) + "_bias", parameterOffset, new[] { s.Size }.ToEquatableArray());
-                parameterOffset += bias.Length;
+                Add("kernel", kernelShape, trainable: true);
+                Add("bias", new[] { s.Size }, trainable: true);
 
                 // Keras (Glorot): a conv kernel's fans are the receptive field times the channels in and out.
                 var receptive = s.Kind == LayerKind.Conv2D ? s.KernelSize * s.KernelSize : 1;
                 fanIn = receptive * (s.Kind == LayerKind.Conv2D ? s.Input.Channels : (int)s.Input.Length);
                 fanOut = receptive * s.Size;
             }
+            else if (s.Kind == LayerKind.BatchNormalization)
+            {
+                // Keras's weight order: gamma, beta (trainable), moving_mean, moving_variance (non-trainable).
+                var channels = new[] { s.Input.Channels };
+                Add("gamma", channels, trainable: true);
+                Add("beta", channels, trainable: true);
+                Add("moving_mean", channels, trainable: false);
+                Add("moving_variance", channels, trainable: false);
+            }
 
-            var hasParameters = kernel is not null;
+            var hasParameters = tensors.Any(t => t.Trainable);
             var runsBackward = trainableBefore || hasParameters;
             var needsInputGradient = trainableBefore;
 
@@ -87,9 +108,22 @@ internal static class ModelPlanner
                 }
             }
 
+            string? sums = null, statistics = null;
+            if (s.Kind == LayerKind.BatchNormalization)
+            {
+                var channels = s.Input.Channels;
+                sums = Identifier(name) + "_sums";
+                activations.Add(new BufferPlan(sums, $"{name} ({s.Kind} #{s.Position}) per-sample partial sums, [2, {channels}] each", Shape.Flat(2 * channels), 0));
+                statistics = Identifier(name) + "_stats";
+                passBuffers.Add(new PassBufferPlan(statistics,
+                    $"{name} ({s.Kind} #{s.Position}) statistics of the pass: mean, variance, 1/sqrt(variance + epsilon), scale, shift, input-gradient slope and offset, [7, {channels}]",
+                    7 * channels, passOffset));
+                passOffset += 7 * channels;
+            }
+
             layers.Add(new LayerPlan(
                 s.Position, s.Kind, name, s.Input, s.Output, s.Size, s.KernelSize, s.Stride, s.Padding, s.PadTop, s.PadLeft, s.Activation,
-                kernel, bias, fanIn, fanOut,
+                tensors.ToEquatableArray(), fanIn, fanOut,
                 InputBuffer: current,
                 OutputBuffer: output,
                 InputGradientBuffer: needsInputGradient ? GradientOf(current) : null,
@@ -97,7 +131,12 @@ internal static class ModelPlanner
                 RunsBackward: runsBackward,
                 MultiplyAdds: MultiplyAdds(s),
                 BackwardMultiplyAdds: ModelCosts.BackwardMultiplyAdds(MultiplyAdds(s), hasParameters, needsInputGradient),
-                GpuGradientSlices: hasParameters ? GpuSlices(kernel!.Length + bias!.Length) : 1));
+                GpuGradientSlices: s.Kind is LayerKind.Conv2D or LayerKind.Dense ? GpuSlices(tensors.Sum(t => t.Length)) : 1,
+                Rate: s.Rate,
+                Momentum: s.Momentum,
+                Epsilon: s.Epsilon,
+                SumsBuffer: sums,
+                StatisticsBuffer: statistics));
 
             trainableBefore |= hasParameters;
             current = output;
@@ -134,11 +173,20 @@ internal static class ModelPlanner
         var gpuScratch = layers.Where(l => l.HasParameters && l.GpuGradientSlices > 1)
             .Select(l => (long)l.GpuGradientSlices * l.ParameterCount).DefaultIfEmpty(0).Max();
         var architecture = Architecture(input, shaped);
-        var costs = ModelCosts.Of(input, layers, buffers, offset, parameterOffset);
+        var costs = ModelCosts.Of(input, layers, buffers, offset, passOffset, stateOffset, trainableCount);
         return new ModelPlan(
-            ns, className, input, layers.ToEquatableArray(), buffers.ToEquatableArray(), parameterOffset, offset, microBatch,
-            architecture, Fingerprint(architecture), costs.ForwardMultiplyAdds, (int)gpuScratch, costs);
+            ns, className, input, layers.ToEquatableArray(), buffers.ToEquatableArray(), stateOffset, trainableCount, offset, microBatch,
+            architecture, Fingerprint(architecture), costs.ForwardMultiplyAdds, (int)gpuScratch, passBuffers.ToEquatableArray(), passOffset, costs);
     }
+
+    /// <summary>Trainable parameters of a layer: Conv2D's and Dense's kernel and bias, BatchNormalization's gamma and beta.</summary>
+    private static int TrainableCount(ShapedLayer s) => s.Kind switch
+    {
+        LayerKind.Conv2D => s.KernelSize * s.KernelSize * s.Input.Channels * s.Size + s.Size,
+        LayerKind.Dense => (int)s.Input.Length * s.Size + s.Size,
+        LayerKind.BatchNormalization => 2 * s.Input.Channels,
+        _ => 0,
+    };
 
     /// <summary>The name of the gradient of a buffer: conv2d_out → conv2d_grad_out.</summary>
     public static string GradientOf(string buffer) =>
@@ -151,6 +199,7 @@ internal static class ModelPlanner
     {
         LayerKind.Conv2D => layer.Output.Length * layer.KernelSize * layer.KernelSize * layer.Input.Channels,
         LayerKind.Dense => layer.Input.Length * layer.Size,
+        LayerKind.BatchNormalization => layer.Output.Length, // y = x·scale + shift
         _ => 0,
     };
 
@@ -167,6 +216,9 @@ internal static class ModelPlanner
         LayerKind.MaxPool2D => "max_pooling2d",
         LayerKind.AvgPool2D => "average_pooling2d",
         LayerKind.Flatten => "flatten",
+        LayerKind.BatchNormalization => "batch_normalization",
+        LayerKind.Dropout => "dropout",
+        LayerKind.GlobalAveragePooling2D => "global_average_pooling2d",
         _ => "dense",
     };
 
@@ -193,11 +245,23 @@ internal static class ModelPlanner
                 case LayerKind.Dense:
                     text.Append(FormattableString.Invariant($"Dense({layer.Size},{layer.Activation.ToString().ToLowerInvariant()})"));
                     break;
+                case LayerKind.BatchNormalization:
+                    text.Append("BatchNormalization(m").Append(Number(layer.Momentum)).Append(",e").Append(Number(layer.Epsilon)).Append(')');
+                    break;
+                case LayerKind.Dropout:
+                    text.Append("Dropout(").Append(Number(layer.Rate)).Append(')');
+                    break;
+                case LayerKind.GlobalAveragePooling2D:
+                    text.Append("GlobalAveragePooling2D");
+                    break;
             }
         }
 
         return text.ToString();
     }
+
+    /// <summary>A double in its shortest round-trip form, invariant culture: 0.99, 0.001, 1E-05.</summary>
+    public static string Number(double value) => value.ToString("R", CultureInfo.InvariantCulture);
 
     /// <summary>64-bit FNV-1a of the architecture text, as 16 hex digits: stable across machines and runs.</summary>
     public static string Fingerprint(string architecture)

@@ -101,6 +101,25 @@ internal static class ShapeInference
 
                     output = Shape.Flat(spec.Size);
                     break;
+
+                case LayerKind.BatchNormalization:
+                case LayerKind.Dropout:
+                    // Per channel of an image (channels last) or per unit of a vector: the shape passes through.
+                    output = inShape;
+                    break;
+
+                case LayerKind.GlobalAveragePooling2D:
+                    if (!inShape.IsImage)
+                    {
+                        var fix = producer.StartsWith("Flatten", StringComparison.Ordinal)
+                            ? "remove that [Flatten]: GlobalAveragePooling2D itself turns h x w x c into c"
+                            : "move it before the layers that make the shape 1-D ([Flatten], [Dense], [GlobalAveragePooling2D])";
+                        diagnostics.Add(DiagnosticInfo.Create(Descriptors.GlobalPoolingNeedsImage, source.Attribute, display, inShape.ToString(), producer, fix));
+                        break;
+                    }
+
+                    output = Shape.Flat(inShape.Channels);
+                    break;
             }
 
             if (output is not { } outShape)
@@ -109,24 +128,26 @@ internal static class ShapeInference
                 continue;
             }
 
-            long kernelLength = spec.Kind switch
+            long parameters = spec.Kind switch
             {
-                LayerKind.Conv2D => (long)spec.KernelSize * spec.KernelSize * inShape.Channels * spec.Size,
-                LayerKind.Dense => inShape.Length * spec.Size,
+                LayerKind.Conv2D => (long)spec.KernelSize * spec.KernelSize * inShape.Channels * spec.Size + spec.Size,
+                LayerKind.Dense => inShape.Length * spec.Size + spec.Size,
+                LayerKind.BatchNormalization => 4L * inShape.Channels, // gamma, beta, moving mean, moving variance
                 _ => 0,
             };
-            long biasLength = spec.Kind is LayerKind.Conv2D or LayerKind.Dense ? spec.Size : 0;
             var needsBuffer = spec.Kind != LayerKind.Flatten;
-            if (parameterOffset + kernelLength + biasLength > MaxBufferLength)
+            // BatchNormalization also keeps two partial sums per channel and sample.
+            var perSample = (needsBuffer ? outShape.Length : 0) + (spec.Kind == LayerKind.BatchNormalization ? 2L * inShape.Channels : 0);
+            if (parameterOffset + parameters > MaxBufferLength)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, source.Attribute, display,
-                    (parameterOffset + kernelLength + biasLength).ToString("N0", CultureInfo.InvariantCulture), "parameters",
+                    (parameterOffset + parameters).ToString("N0", CultureInfo.InvariantCulture), "parameters",
                     MaxBufferLength.ToString("N0", CultureInfo.InvariantCulture)));
                 current = null;
                 continue;
             }
 
-            if (outShape.Length > MaxBufferLength || workspaceOffset + (needsBuffer ? outShape.Length : 0) > MaxBufferLength)
+            if (outShape.Length > MaxBufferLength || workspaceOffset + perSample > MaxBufferLength)
             {
                 diagnostics.Add(DiagnosticInfo.Create(Descriptors.NetworkTooLarge, source.Attribute, display,
                     (workspaceOffset + outShape.Length).ToString("N0", CultureInfo.InvariantCulture), "activation values",
@@ -136,9 +157,10 @@ internal static class ShapeInference
             }
 
             layers.Add(new ShapedLayer(
-                position, spec.Kind, inShape, outShape, spec.Size, spec.KernelSize, spec.Stride, spec.Padding, padTop, padLeft, spec.Activation));
-            parameterOffset += kernelLength + biasLength;
-            if (needsBuffer) workspaceOffset += outShape.Length;
+                position, spec.Kind, inShape, outShape, spec.Size, spec.KernelSize, spec.Stride, spec.Padding, padTop, padLeft, spec.Activation,
+                spec.Rate, spec.Momentum, spec.Epsilon));
+            parameterOffset += parameters;
+            workspaceOffset += perSample;
             current = outShape;
             producer = display;
         }
@@ -216,6 +238,31 @@ internal static class ShapeInference
             case LayerKind.Dense:
                 Positive(spec.Size, "units", "units");
                 break;
+            case LayerKind.BatchNormalization:
+                // Keras accepts any momentum, but outside [0, 1] the moving statistics diverge or never move.
+                if (!(spec.Momentum >= 0 && spec.Momentum <= 1))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.NormalizationArgumentOutOfRange, source.Argument("Momentum"), display, "Momentum",
+                        Format(spec.Momentum), "use a value from 0 to 1 (Keras's default is 0.99): moving = moving * Momentum + batch * (1 - Momentum)"));
+                    ok = false;
+                }
+
+                if (!(spec.Epsilon > 0 && spec.Epsilon <= float.MaxValue) || (float)spec.Epsilon == 0f)
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.NormalizationArgumentOutOfRange, source.Argument("Epsilon"), display, "Epsilon",
+                        Format(spec.Epsilon), "use a positive value that a float can hold (Keras's default is 0.001): without it a channel whose values are all equal in a batch divides zero by zero"));
+                    ok = false;
+                }
+
+                break;
+            case LayerKind.Dropout:
+                if (!(spec.Rate >= 0 && spec.Rate < 1))
+                {
+                    diagnostics.Add(DiagnosticInfo.Create(Descriptors.DropoutRateOutOfRange, source.Argument("rate"), display, Format(spec.Rate)));
+                    ok = false;
+                }
+
+                break;
         }
 
         if (!Enum.IsDefined(typeof(PaddingKind), spec.Padding))
@@ -238,6 +285,9 @@ internal static class ShapeInference
         return ok;
     }
 
+    /// <summary>A double as the user wrote it (shortest round-trip form, invariant culture).</summary>
+    private static string Format(double value) => value.ToString("R", CultureInfo.InvariantCulture);
+
     private static bool Matches(int[] declared, Shape shape) =>
         shape.IsImage
             ? declared.Length == 3 && declared[0] == shape.Height && declared[1] == shape.Width && declared[2] == shape.Channels
@@ -258,6 +308,9 @@ internal static class ShapeInference
             LayerKind.Conv2D => $"Conv2D({spec.Size}, {spec.KernelSize})",
             LayerKind.Dense => $"Dense({spec.Size})",
             LayerKind.Flatten => "Flatten",
+            LayerKind.BatchNormalization => "BatchNormalization",
+            LayerKind.GlobalAveragePooling2D => "GlobalAveragePooling2D",
+            LayerKind.Dropout => $"Dropout({Format(spec.Rate)})",
             _ => $"{spec.Kind}({spec.Size})",
         };
         return $"{call} ({display})";

@@ -17,22 +17,44 @@ public readonly struct GpuBatch
     private readonly ArrayView<float> _workspace;
     private readonly int _inputLength;
     private readonly int _outputLength;
+    private readonly long _layerFloatsPerSample;
 
     internal GpuBatch(
-        SharedKernels shared, int count, int capacity, int inputLength, int outputLength, int maxThreads,
-        ArrayView<float> workspace, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> scratch)
+        SharedKernels shared, int count, int capacity, int inputLength, int outputLength, long layerFloatsPerSample, int maxThreads,
+        ArrayView<float> workspace, ArrayView<float> parameters, ArrayView<float> gradients, ArrayView<float> scratch,
+        ArrayView<int> status, bool training, ulong dropoutKey)
     {
         _shared = shared;
         Count = count;
         Capacity = capacity;
         _inputLength = inputLength;
         _outputLength = outputLength;
+        _layerFloatsPerSample = layerFloatsPerSample;
         MaxThreads = maxThreads;
         _workspace = workspace;
         Parameters = parameters;
         Gradients = gradients;
         Scratch = scratch;
+        Status = status;
+        Training = training;
+        DropoutKey = dropoutKey;
     }
+
+    /// <summary>
+    /// True in training (Fit, ComputeGradients): BatchNormalization normalises with the batch's statistics, Dropout drops
+    /// values; false in inference (Evaluate, PredictBatch), as ModelGen.CompilerServices.BatchPass.Training on the CPU.
+    /// </summary>
+    public bool Training { get; }
+
+    /// <summary>The key of a training pass's dropout masks (ModelGen.CompilerServices.Dropout.PassKey), the CPU's for the same step.</summary>
+    public ulong DropoutKey { get; }
+
+    /// <summary>The fit's status word: 0 while every step so far succeeded; kernels that change state after a step skip it otherwise.</summary>
+    public ArrayView<int> Status { get; }
+
+    /// <summary>A buffer of the pass area (after the layer area), whose size does not depend on the sample count: [length] at <paramref name="offset"/>.</summary>
+    public ArrayView<float> PassArea(int offset, int length) =>
+        _workspace.SubView(WorkspaceLayout.PrefixLength(Capacity, _inputLength, _outputLength) + Capacity * _layerFloatsPerSample + offset, length);
 
     /// <summary>Samples in this pass (1..<see cref="Capacity"/>).</summary>
     public int Count { get; }
@@ -46,7 +68,7 @@ public readonly struct GpuBatch
     /// <summary>All parameters, laid out as on the CPU.</summary>
     public ArrayView<float> Parameters { get; }
 
-    /// <summary>d(loss)/d(parameters), laid out as the parameters.</summary>
+    /// <summary>d(loss)/d(trainable parameters), laid out as the first ones of the parameters.</summary>
     public ArrayView<float> Gradients { get; }
 
     /// <summary>Partial sums of parameter gradients over batch slices (<see cref="GpuKernelSet.ScratchLength"/> floats).</summary>

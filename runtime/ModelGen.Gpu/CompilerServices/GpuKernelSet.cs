@@ -19,18 +19,23 @@ public abstract class GpuKernelSet
     /// The version of the GPU contract between the generator and this package. Generated kernel sets pass the version
     /// they were written for; a <see cref="GpuSession"/> refuses another one with a clear error.
     /// </summary>
-    public const int ContractVersion = 1;
+    public const int ContractVersion = 2;
 
     /// <summary>Creates the set; generated code passes its contract version and the sizes from the model's plan.</summary>
     /// <param name="contractVersion">The <see cref="ContractVersion"/> the generator wrote the kernels for.</param>
     /// <param name="layerFloatsPerSample">Floats per sample of the workspace's layer area (activations, then their gradients).</param>
     /// <param name="scratchLength">Floats of parameter-gradient partial sums the backward pass needs.</param>
-    protected GpuKernelSet(int contractVersion, long layerFloatsPerSample, long scratchLength)
+    /// <param name="passFloats">Floats of the workspace's pass area after the layer area, whose size does not depend on the sample count (BatchNormalization's batch statistics).</param>
+    protected GpuKernelSet(int contractVersion, long layerFloatsPerSample, long scratchLength, long passFloats)
     {
         GeneratedContractVersion = contractVersion;
         LayerAreaPerSample = layerFloatsPerSample;
         ScratchLength = scratchLength;
+        PassFloats = passFloats;
     }
+
+    /// <summary>Floats of the pass area after the layer area (<see cref="GpuBatch.PassArea"/>), as on the CPU.</summary>
+    public long PassFloats { get; }
 
     /// <summary>The contract version the generator wrote these kernels for.</summary>
     public int GeneratedContractVersion { get; }
@@ -45,8 +50,16 @@ public abstract class GpuKernelSet
     public abstract void Forward(in GpuBatch batch);
 
     /// <summary>
-    /// Runs every layer backward from d(loss)/d(logits), after <see cref="Forward"/> on the same workspace: writes
-    /// d(loss)/d(parameters), summed over the batch's samples, to every element of <see cref="GpuBatch.Gradients"/>.
+    /// Runs every layer backward from d(loss)/d(logits), after a training <see cref="Forward"/> on the same workspace: writes
+    /// d(loss)/d(trainable parameters), summed over the batch's samples, to every element of <see cref="GpuBatch.Gradients"/>.
     /// </summary>
     public abstract void Backward(in GpuBatch batch);
+
+    /// <summary>
+    /// After a training <see cref="Forward"/> and the optimizer's kernels: moves the moving statistics toward the batch's,
+    /// unless <see cref="GpuBatch.Status"/> says a step of the fit failed. Networks without them queue nothing.
+    /// </summary>
+    public virtual void UpdateStatistics(in GpuBatch batch)
+    {
+    }
 }

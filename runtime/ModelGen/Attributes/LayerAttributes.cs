@@ -88,3 +88,40 @@ public sealed class DenseAttribute : LayerAttribute
     /// <summary>Activation applied to the output (default <see cref="Activation.None"/>).</summary>
     public Activation Activation { get; set; } = Activation.None;
 }
+
+/// <summary>
+/// Batch normalization (Keras <c>BatchNormalization</c>, axis −1): per channel of an image (channels last) or per unit of
+/// a vector. In training (Fit) it normalises with the batch's mean and biased variance and moves the moving statistics
+/// toward them; in inference (Predict, Evaluate) it normalises with the moving statistics. Parameters: gamma and beta
+/// (trainable, initialised to 1 and 0), moving_mean and moving_variance (non-trainable, initialised to 0 and 1).
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class BatchNormalizationAttribute : LayerAttribute
+{
+    /// <summary>Momentum of the moving statistics: moving = moving · Momentum + batch · (1 − Momentum). Keras's default 0.99; 0 to 1.</summary>
+    public double Momentum { get; set; } = 0.99;
+
+    /// <summary>Added to the variance before its square root (Keras's default 0.001); must be positive.</summary>
+    public double Epsilon { get; set; } = 0.001;
+}
+
+/// <summary>
+/// Inverted dropout (Keras <c>Dropout</c>): in training each value is dropped with probability <see cref="Rate"/> and the
+/// kept ones are scaled by 1 / (1 − rate); in inference every value passes unchanged. Masks come from the training seed,
+/// so a run is reproducible and does not depend on the thread count.
+/// </summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class DropoutAttribute : LayerAttribute
+{
+    /// <summary>Dropout of the fraction <paramref name="rate"/> of the values, 0 ≤ rate &lt; 1.</summary>
+    public DropoutAttribute(double rate) => Rate = rate;
+
+    /// <summary>Fraction of the values dropped in training.</summary>
+    public double Rate { get; }
+}
+
+/// <summary>Average over all pixels of each channel (Keras <c>GlobalAveragePooling2D</c>): h x w x c → c. No parameters.</summary>
+[AttributeUsage(AttributeTargets.Class, AllowMultiple = true, Inherited = false)]
+public sealed class GlobalAveragePooling2DAttribute : LayerAttribute
+{
+}

@@ -17,12 +17,13 @@ public readonly struct BatchPass
 {
     private readonly WorkerPool? _pool;
 
-    internal BatchPass(int count, int capacity, bool training, WorkerPool? pool)
+    internal BatchPass(int count, int capacity, bool training, WorkerPool? pool, ulong dropoutKey = 0)
     {
         if (count < 1 || count > capacity) throw new ArgumentOutOfRangeException(nameof(count), count, $"A pass runs 1 to {capacity} samples.");
         Count = count;
         Capacity = capacity;
         Training = training;
+        DropoutKey = dropoutKey;
         _pool = pool;
     }
 
@@ -32,8 +33,14 @@ public readonly struct BatchPass
     /// <summary>Samples the workspace was laid out for; every activation buffer holds this many.</summary>
     public int Capacity { get; }
 
-    /// <summary>True in training (Fit); false in inference (Predict, Evaluate).</summary>
+    /// <summary>
+    /// True in training (Fit, ComputeGradients): BatchNormalization normalises with the batch's statistics, Dropout drops
+    /// values. False in inference (Predict, Evaluate): BatchNormalization uses its moving statistics, Dropout passes all.
+    /// </summary>
     public bool Training { get; }
+
+    /// <summary>The key of a training pass's dropout masks (<see cref="Dropout.PassKey"/> of the seed, epoch and step).</summary>
+    internal ulong DropoutKey { get; }
 
     /// <summary>Threads the kernels run on.</summary>
     internal int Threads => _pool?.WorkerCount ?? 1;

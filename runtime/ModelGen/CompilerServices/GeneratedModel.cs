@@ -25,6 +25,7 @@ public static class GeneratedModel
         int[] inputShape,
         int outputLength,
         int parameterCount,
+        int trainableParameterCount,
         int microBatch,
         bool softmaxOutput,
         string architecture,
@@ -32,7 +33,7 @@ public static class GeneratedModel
         string summary,
         LayerDescription[] layers,
         ParameterView[] parameterViews) =>
-        new(contractVersion, name, inputShape, outputLength, parameterCount, microBatch, softmaxOutput, architecture, fingerprint,
+        new(contractVersion, name, inputShape, outputLength, parameterCount, trainableParameterCount, microBatch, softmaxOutput, architecture, fingerprint,
             summary, layers, parameterViews);
 
     /// <summary>A random seed for a model created without one.</summary>

@@ -12,7 +12,10 @@ namespace ModelGen.CompilerServices;
 /// A pass runs on a whole batch: <see cref="BatchPass.Count"/> samples in a workspace laid out for
 /// <see cref="BatchPass.Capacity"/> samples (<see cref="WorkspaceLayout"/>). The runtime writes the inputs, runs
 /// <see cref="Forward"/>, reads the logits, computes the loss and its gradient into the logits' gradient, then runs
-/// <see cref="Backward"/>, which reuses the activations the forward pass left in the workspace.
+/// <see cref="Backward"/>, which reuses the activations the forward pass left in the workspace. A pass's
+/// <see cref="BatchPass.Training"/> says which mode it runs in: Fit and ComputeGradients train (BatchNormalization on the
+/// batch's statistics, Dropout dropping), Predict and Evaluate infer (moving statistics, nothing dropped); after an
+/// applied training step the engine calls <see cref="UpdateStatistics"/>.
 /// </para>
 /// <para>Implementations keep no state between calls: any number of passes may run at once on their own workspaces.</para>
 /// </remarks>
@@ -26,10 +29,18 @@ public interface IGeneratedNetwork : INetwork
     void Forward(in BatchPass pass, ReadOnlySpan<float> parameters, Span<float> workspace);
 
     /// <summary>
-    /// Runs every layer backward from d(loss)/d(logits) in the workspace, after <see cref="Forward"/> on the same workspace:
-    /// writes d(loss)/d(parameters), summed over the pass's samples, to every element of <paramref name="gradient"/>.
+    /// Runs every layer backward from d(loss)/d(logits) in the workspace, after <see cref="Forward"/> in training mode on
+    /// the same workspace: writes d(loss)/d(trainable parameters), summed over the pass's samples, to every element of
+    /// <paramref name="gradient"/> (<see cref="NetworkDescription.TrainableParameterCount"/> floats).
     /// </summary>
     void Backward(in BatchPass pass, ReadOnlySpan<float> parameters, Span<float> workspace, Span<float> gradient);
+
+    /// <summary>
+    /// After a training <see cref="Forward"/> whose step was applied: moves the non-trainable state (each
+    /// BatchNormalization layer's moving mean and variance, after the trainable parameters in <paramref name="parameters"/>)
+    /// toward the pass's batch statistics left in the workspace. Networks without such state do nothing.
+    /// </summary>
+    void UpdateStatistics(in BatchPass pass, Span<float> parameters, Span<float> workspace);
 }
 
 /// <summary>

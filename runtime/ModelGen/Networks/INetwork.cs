@@ -10,7 +10,10 @@ public interface INetwork
     /// <summary>Shapes, layers and parameter layout of this network, fixed at compile time.</summary>
     NetworkDescription Description { get; }
 
-    /// <summary>All parameters in one contiguous buffer, laid out as <see cref="NetworkDescription.ParameterViews"/> says.</summary>
+    /// <summary>
+    /// All parameters in one contiguous buffer, laid out as <see cref="NetworkDescription.ParameterViews"/> says: the
+    /// trainable ones first (<see cref="NetworkDescription.TrainableParameterCount"/>), then the non-trainable state.
+    /// </summary>
     float[] Parameters { get; }
 
     /// <summary>The optimizer that trains this network; kept between <c>Fit</c> calls and saved with the model.</summary>

@@ -13,6 +13,7 @@ public sealed class NetworkDescription
         int[] inputShape,
         int outputLength,
         int parameterCount,
+        int trainableParameterCount,
         int microBatch,
         bool softmaxOutput,
         string architecture,
@@ -28,6 +29,7 @@ public sealed class NetworkDescription
         foreach (var d in inputShape) InputLength *= d;
         OutputLength = outputLength;
         ParameterCount = parameterCount;
+        TrainableParameterCount = trainableParameterCount;
         MicroBatch = microBatch;
         SoftmaxOutput = softmaxOutput;
         Architecture = architecture;
@@ -49,8 +51,20 @@ public sealed class NetworkDescription
     /// <summary>Number of floats the last layer produces for one sample (classes, for a classifier).</summary>
     public int OutputLength { get; }
 
-    /// <summary>Number of trainable parameters.</summary>
+    /// <summary>Number of parameters, trainable and non-trainable: Keras's "Total params", the length of <see cref="INetwork.Parameters"/>.</summary>
     public int ParameterCount { get; }
+
+    /// <summary>
+    /// Number of trainable parameters (Keras's "Trainable params"): the first ones of the parameter buffer, the ones the
+    /// optimizer updates and a gradient holds.
+    /// </summary>
+    public int TrainableParameterCount { get; }
+
+    /// <summary>
+    /// Number of non-trainable parameters (Keras's "Non-trainable params"): the state after the trainable parameters that
+    /// training moves without the optimizer (BatchNormalization's moving mean and variance).
+    /// </summary>
+    public int NonTrainableParameterCount => ParameterCount - TrainableParameterCount;
 
     /// <summary>Samples one evaluation or prediction pass runs at once (chosen by the generator from the network's buffer sizes).</summary>
     public int MicroBatch { get; }
@@ -73,7 +87,12 @@ public sealed class NetworkDescription
     /// <summary>Layers in execution order.</summary>
     public IReadOnlyList<LayerDescription> Layers { get; }
 
-    /// <summary>Named slices of the parameter buffer in Keras layouts (<c>conv2d/kernel</c> is [kh, kw, in, out]).</summary>
+    /// <summary>
+    /// Named slices of the parameter buffer in Keras layouts (<c>conv2d/kernel</c> is [kh, kw, in, out]), listed in Keras's
+    /// <c>get_weights()</c> order (layer by layer: kernel, bias; gamma, beta, moving_mean, moving_variance). The buffer
+    /// itself holds the trainable tensors first, then the non-trainable ones (Keras's <c>trainable_weights +
+    /// non_trainable_weights</c>), so offsets follow the list only up to the first non-trainable view.
+    /// </summary>
     public IReadOnlyList<ParameterView> ParameterViews { get; }
 
     /// <summary>Finds a parameter view by its Keras name, e.g. <c>dense_1/bias</c>.</summary>
@@ -101,10 +120,10 @@ public sealed class NetworkDescription
 /// One layer of a generated network, as the generator planned it: its kind, shapes and arguments. Exporters (ONNX) and
 /// tools read the network's structure from here rather than re-deriving it.
 /// </summary>
-/// <param name="Name">Keras-style name, e.g. <c>conv2d_1</c>; its parameters are the views <c>Name/kernel</c> and <c>Name/bias</c>.</param>
-/// <param name="Kind">Layer type: Conv2D, MaxPool2D, AvgPool2D, Flatten or Dense.</param>
+/// <param name="Name">Keras-style name, e.g. <c>conv2d_1</c>; its parameters are the views <c>Name/kernel</c> and <c>Name/bias</c> (BatchNormalization: <c>Name/gamma</c>, <c>/beta</c>, <c>/moving_mean</c>, <c>/moving_variance</c>).</param>
+/// <param name="Kind">Layer type: Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, BatchNormalization, Dropout or GlobalAveragePooling2D.</param>
 /// <param name="OutputShape">Shape of one sample's output.</param>
-/// <param name="ParameterCount">Trainable parameters of this layer.</param>
+/// <param name="ParameterCount">Parameters of this layer, trainable and non-trainable (Keras's "Param #").</param>
 public sealed record LayerDescription(string Name, string Kind, int[] OutputShape, int ParameterCount)
 {
     /// <summary>Shape of one sample's input: { height, width, channels } or { length }.</summary>
@@ -131,6 +150,15 @@ public sealed record LayerDescription(string Name, string Kind, int[] OutputShap
     /// <summary>The activation of a Conv2D or Dense layer (<see cref="ModelGen.Activation.None"/> for other layers).</summary>
     public Activation Activation { get; init; }
 
+    /// <summary>BatchNormalization's epsilon, added to the variance before its square root; 0 for other layers.</summary>
+    public double Epsilon { get; init; }
+
+    /// <summary>BatchNormalization's momentum (how much of the moving statistics a step keeps); 0 for other layers.</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>Dropout's rate, the fraction of values training drops; 0 for other layers.</summary>
+    public double Rate { get; init; }
+
     /// <summary>Multiply-adds of this layer's forward pass for one sample.</summary>
     public long MultiplyAdds { get; init; }
 }
@@ -139,7 +167,8 @@ public sealed record LayerDescription(string Name, string Kind, int[] OutputShap
 /// <param name="Name">Keras-style name, e.g. <c>conv2d/kernel</c>.</param>
 /// <param name="Offset">First index in the parameter buffer.</param>
 /// <param name="Shape">Shape in Keras layout.</param>
-public sealed record ParameterView(string Name, int Offset, int[] Shape)
+/// <param name="Trainable">False for state the optimizer does not update (<c>batch_normalization/moving_mean</c>, <c>/moving_variance</c>).</param>
+public sealed record ParameterView(string Name, int Offset, int[] Shape, bool Trainable = true)
 {
     /// <summary>Number of floats in the view.</summary>
     public int Length

@@ -132,6 +132,7 @@ public static class OnnxExport
             _graph.Input.Add(ValueInfo(InputName, [.. _shape], "The samples as Predict takes them, scaled as in training."));
         }
 
+        /// <summary>Appends <paramref name="layer"/>: one case per layer kind, each writing that kind's ONNX nodes.</summary>
         public void Add(LayerDescription layer)
         {
             switch (layer.Kind)
@@ -148,6 +149,15 @@ public static class OnnxExport
                     break;
                 case "Dense":
                     Dense(layer);
+                    break;
+                case "BatchNormalization":
+                    BatchNormalization(layer);
+                    break;
+                case "Dropout":
+                    // Inference passes every value through (Keras's Dropout outside training): nothing to write.
+                    break;
+                case "GlobalAveragePooling2D":
+                    GlobalAveragePooling(layer);
                     break;
                 default:
                     throw new ModelGenException(
@@ -233,6 +243,34 @@ public static class OnnxExport
             var b = Initializer(bias.Name, bias.Shape, bias.Of(_parameters).ToArray(), null);
             _current = Node("Gemm", layer.Name, [_current, w, b]);
             Activation(layer);
+        }
+
+        /// <summary>
+        /// Inference-mode batch normalization over the channels (the last axis): y = (x - moving_mean) / sqrt(moving_variance
+        /// + epsilon) · gamma + beta. ONNX normalizes axis 1, which is the channel axis of NCHW and of a flat [N, C].
+        /// </summary>
+        private void BatchNormalization(LayerDescription layer)
+        {
+            if (_layout != Layout.Flat) ToChannelsFirst();
+            string Tensor(string role)
+            {
+                var view = _d.GetView($"{layer.Name}/{role}");
+                return Initializer(view.Name, view.Shape, view.Of(_parameters).ToArray(), null);
+            }
+
+            _current = Node("BatchNormalization", layer.Name,
+                [_current, Tensor("gamma"), Tensor("beta"), Tensor("moving_mean"), Tensor("moving_variance")],
+                [Float("epsilon", (float)layer.Epsilon)]);
+        }
+
+        /// <summary>The mean of each channel over the image: [N, C, 1, 1], flattened to Keras's [N, C].</summary>
+        private void GlobalAveragePooling(LayerDescription layer)
+        {
+            ToChannelsFirst();
+            _current = Node("GlobalAveragePool", layer.Name, [_current]);
+            // One value per channel: NCHW with H = W = 1 flattens to the channels-last order without a transpose.
+            _current = Node("Flatten", $"{layer.Name}/flatten", [_current], [Int("axis", 1)]);
+            _layout = Layout.Flat;
         }
 
         /// <summary>The element-wise activation after a layer; softmax (last layer only) is applied over the flattened output in <see cref="Finish"/>.</summary>
@@ -322,6 +360,9 @@ public static class OnnxExport
 
         private static AttributeProto Int(string name, long value) =>
             new() { Name = name, Type = AttributeProto.Types.AttributeType.Int, I = value };
+
+        private static AttributeProto Float(string name, float value) =>
+            new() { Name = name, Type = AttributeProto.Types.AttributeType.Float, F = value };
 
         private static AttributeProto Ints(string name, params long[] values)
         {

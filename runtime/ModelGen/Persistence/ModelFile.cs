@@ -21,10 +21,10 @@ namespace ModelGen;
 /// offset 8   4 bytes  format version (uint32)
 /// offset 12  8 bytes  total file length in bytes (uint64)
 /// offset 20  4 bytes  header length H (uint32)
-/// offset 24  H bytes  header: a MessagePack map (model type, fingerprint, architecture, parameter count, saved-at,
+/// offset 24  H bytes  header: a MessagePack map (model type, fingerprint, architecture, parameter count, trainable count (only when not all), saved-at,
 ///                     optimizer kind/iterations/hyperparameters/slot count, history length)
-///            4·P      parameters, raw float32
-///            4·P·S    optimizer slots, raw float32, one after another
+///            4·P      parameters, raw float32 (the trainable T first, then the non-trainable state)
+///            4·T·S    optimizer slots, raw float32, one after another, each over the T trainable parameters
 ///            h        training history, UTF-8 JSON
 /// end − 32   32 bytes SHA-256 of every byte before it
 /// </code>
@@ -202,11 +202,11 @@ public static class ModelFile
                 $"  model: {expected.Name} (fingerprint {expected.Fingerprint}): {expected.Architecture}{Environment.NewLine}" +
                 $"Load it with the model class that saved it ({content.ModelType}), or train {expected.Name} and save it again.");
         }
-        if (content.ParameterCount != expected.ParameterCount)
+        if (content.ParameterCount != expected.ParameterCount || content.TrainableParameterCount != expected.TrainableParameterCount)
         {
             throw new ModelFileException(ModelFileError.ParameterCountMismatch, path,
                 string.Create(CultureInfo.InvariantCulture,
-                    $"Model file '{path}' holds {content.ParameterCount:N0} parameters but {expected.Name} has {expected.ParameterCount:N0}, although the architecture fingerprints match. " +
+                    $"Model file '{path}' holds {content.ParameterCount:N0} parameters ({content.TrainableParameterCount:N0} trainable) but {expected.Name} has {expected.ParameterCount:N0} ({expected.TrainableParameterCount:N0} trainable), although the architecture fingerprints match. " +
                     $"The file was written by an inconsistent build: train {expected.Name} and save it again."));
         }
         if (FirstNonFinite(content, expected) is { } bad) throw NonFinite(path, bad);
@@ -228,6 +228,11 @@ public static class ModelFile
             throw new ArgumentException(
                 $"ParameterCount is {content.ParameterCount} but Parameters holds {content.Parameters.Length} floats; they must match.", nameof(content));
         }
+        if (content.TrainableParameterCount < 0 || content.TrainableParameterCount > content.ParameterCount)
+        {
+            throw new ArgumentException(
+                $"TrainableParameterCount is {content.TrainableParameterCount}; it must be 0 to ParameterCount ({content.ParameterCount}).", nameof(content));
+        }
         if (content.Optimizer is { } o)
         {
             if (o.Kind is null || o.Hyperparameters is null || o.Slots is null)
@@ -244,10 +249,10 @@ public static class ModelFile
             }
             for (var i = 0; i < o.Slots.Length; i++)
             {
-                if (o.Slots[i] is null || o.Slots[i].Length != content.ParameterCount)
+                if (o.Slots[i] is null || o.Slots[i].Length != content.TrainableParameterCount)
                 {
                     throw new ArgumentException(
-                        $"Optimizer slot {i} holds {o.Slots[i]?.Length ?? 0} floats; every slot must be as long as the parameters ({content.ParameterCount}).", nameof(content));
+                        $"Optimizer slot {i} holds {o.Slots[i]?.Length ?? 0} floats; every slot must be as long as the trainable parameters ({content.TrainableParameterCount}).", nameof(content));
                 }
             }
         }
@@ -269,6 +274,7 @@ public static class ModelFile
             Fingerprint = content.Fingerprint,
             Architecture = content.Architecture,
             ParameterCount = content.ParameterCount,
+            TrainableParameterCount = content.TrainableParameterCount,
             SavedAtUtcTicks = content.SavedAt.UtcTicks,
             SavedAtOffsetMinutes = (short)content.SavedAt.TotalOffsetMinutes,
             HistoryLength = history?.Length ?? -1,
@@ -289,7 +295,8 @@ public static class ModelFile
     private static void Write(Stream stream, ModelFileContent content, byte[] header, byte[]? history)
     {
         var slots = content.Optimizer?.Slots ?? [];
-        var total = PrefixLength + (long)header.Length + 4L * content.ParameterCount * (1 + slots.Length) + (history?.Length ?? 0) + ChecksumLength;
+        var total = PrefixLength + (long)header.Length + 4L * (content.ParameterCount + (long)content.TrainableParameterCount * slots.Length)
+            + (history?.Length ?? 0) + ChecksumLength;
 
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var start = new byte[PrefixLength + header.Length];
@@ -395,7 +402,7 @@ public static class ModelFile
 
         // Bound every section by the real file size before allocating anything for it.
         var slotCount = header.Optimizer?.SlotCount ?? 0;
-        var expected = PrefixLength + (long)headerLength + 4L * header.ParameterCount * (1 + slotCount)
+        var expected = PrefixLength + (long)headerLength + 4L * (header.ParameterCount + (long)header.TrainableParameterCount * slotCount)
             + Math.Max(header.HistoryLength, 0) + ChecksumLength;
         if (expected != length)
         {
@@ -404,7 +411,7 @@ public static class ModelFile
 
         var parameters = ReadFloats(stream, hash, header.ParameterCount);
         var slots = new float[slotCount][];
-        for (var i = 0; i < slotCount; i++) slots[i] = ReadFloats(stream, hash, header.ParameterCount);
+        for (var i = 0; i < slotCount; i++) slots[i] = ReadFloats(stream, hash, header.TrainableParameterCount);
         byte[]? history = null;
         if (header.HistoryLength >= 0)
         {
@@ -448,6 +455,7 @@ public static class ModelFile
             Fingerprint = header.Fingerprint,
             Architecture = header.Architecture,
             ParameterCount = header.ParameterCount,
+            TrainableParameterCount = header.TrainableParameterCount,
             Parameters = parameters,
             Optimizer = header.Optimizer is { } o ? new OptimizerState(o.Kind, o.Iterations, o.Hyperparameters, slots) : null,
             HistoryJson = historyJson,

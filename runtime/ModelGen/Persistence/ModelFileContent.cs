@@ -19,13 +19,26 @@ public sealed class ModelFileContent
     /// <summary>Canonical layer-spec text (<see cref="NetworkDescription.Architecture"/>), kept so that a mismatch can name both architectures.</summary>
     public string Architecture { get; set; } = string.Empty;
 
-    /// <summary>Number of trainable parameters; must equal the length of <see cref="Parameters"/>.</summary>
+    /// <summary>Number of parameters, trainable and non-trainable; must equal the length of <see cref="Parameters"/>.</summary>
     public int ParameterCount { get; set; }
 
-    /// <summary>All trainable parameters, laid out as the model's <see cref="NetworkDescription.ParameterViews"/> say.</summary>
+    /// <summary>
+    /// Number of trainable parameters, the first ones of <see cref="Parameters"/> (the ones optimizer slots cover); when
+    /// not set, all of them (<see cref="ParameterCount"/>). Files of networks whose parameters are all trainable do not
+    /// store it, so they read as before.
+    /// </summary>
+    public int TrainableParameterCount
+    {
+        get => _trainableParameterCount ?? ParameterCount;
+        set => _trainableParameterCount = value;
+    }
+
+    private int? _trainableParameterCount;
+
+    /// <summary>All parameters, laid out as the model's <see cref="NetworkDescription.ParameterViews"/> say: the trainable ones, then non-trainable state such as BatchNormalization's moving statistics.</summary>
     public float[] Parameters { get; set; } = [];
 
-    /// <summary>Optimizer state to resume training with, or <see langword="null"/> for weights only. Every slot must be as long as <see cref="Parameters"/>.</summary>
+    /// <summary>Optimizer state to resume training with, or <see langword="null"/> for weights only. Every slot must be as long as the trainable parameters (<see cref="TrainableParameterCount"/>).</summary>
     public OptimizerState? Optimizer { get; set; }
 
     /// <summary>Training history as JSON text (stored and returned unchanged), or <see langword="null"/>.</summary>

@@ -11,6 +11,15 @@ internal sealed class ModelFileHeader
     public string Fingerprint = string.Empty;
     public string Architecture = string.Empty;
     public int ParameterCount;
+
+    /// <summary>The trainable ones among the parameters, which optimizer slots cover. Stored only when not all are.</summary>
+    public int TrainableParameterCount
+    {
+        get => _trainable ?? ParameterCount;
+        set => _trainable = value;
+    }
+
+    private int? _trainable;
     public long SavedAtUtcTicks;
     public short SavedAtOffsetMinutes;
 
@@ -71,7 +80,8 @@ internal sealed class ModelFileHeader
     {
         public static void Write(ref MessagePackWriter writer, ModelFileHeader value)
         {
-            writer.WriteMapHeader(7);
+            var partlyTrainable = value.TrainableParameterCount != value.ParameterCount;
+            writer.WriteMapHeader(partlyTrainable ? 8 : 7);
             writer.Write("modelType");
             writer.Write(value.ModelType);
             writer.Write("fingerprint");
@@ -80,6 +90,12 @@ internal sealed class ModelFileHeader
             writer.Write(value.Architecture);
             writer.Write("parameterCount");
             writer.Write(value.ParameterCount);
+            if (partlyTrainable)
+            {
+                // Optional (format 1 readers skip keys they do not know): absent means every parameter is trainable.
+                writer.Write("trainableParameterCount");
+                writer.Write(value.TrainableParameterCount);
+            }
             writer.Write("savedAt");
             writer.WriteArrayHeader(2);
             writer.Write(value.SavedAtUtcTicks);
@@ -131,6 +147,10 @@ internal sealed class ModelFileHeader
                         if (header.ParameterCount < 0) throw Invalid("negative parameter count");
                         seen |= 8;
                         break;
+                    case "trainableParameterCount":
+                        header.TrainableParameterCount = reader.ReadInt32();
+                        if (header.TrainableParameterCount < 0) throw Invalid("negative trainable parameter count");
+                        break;
                     case "savedAt":
                         if (ReadArrayHeader(ref reader) != 2) throw Invalid("savedAt is not [ticks, offset]");
                         header.SavedAtUtcTicks = reader.ReadInt64();
@@ -166,6 +186,7 @@ internal sealed class ModelFileHeader
             }
             reader.Depth--;
             if (seen != 127) throw Invalid("required header fields are missing");
+            if (header.TrainableParameterCount > header.ParameterCount) throw Invalid("more trainable parameters than parameters");
             return header;
         }
 

@@ -21,6 +21,7 @@ public static class ModelStore
                 Fingerprint = d.Fingerprint,
                 Architecture = d.Architecture,
                 ParameterCount = d.ParameterCount,
+                TrainableParameterCount = d.TrainableParameterCount,
                 Parameters = (float[])network.Parameters.Clone(),
                 Optimizer = network.Optimizer?.GetState(),
                 HistoryJson = network.History?.ToJson(),

@@ -29,6 +29,8 @@ internal sealed class CpuEngine : ITrainingEngine
     private Optimizer? _optimizer;
     private int[] _order = [];
     private EpochTotals _totals;
+    private int _seed;
+    private int _epoch;
 
     private readonly bool _ownsPool;
 
@@ -46,7 +48,7 @@ internal sealed class CpuEngine : ITrainingEngine
         _description = network.Description;
         _pool = pool;
         _ownsPool = ownsPool;
-        _gradient = new float[_description.ParameterCount];
+        _gradient = new float[_description.TrainableParameterCount];
     }
 
     public bool ReadsBackCheaply => true;
@@ -69,7 +71,7 @@ internal sealed class CpuEngine : ITrainingEngine
         _capacity = capacity;
     }
 
-    private BatchPass Pass(int count, bool training) => new(count, _capacity, training, _pool);
+    private BatchPass Pass(int count, bool training, ulong dropoutKey = 0) => new(count, _capacity, training, _pool, dropoutKey);
 
     private Span<float> Input(int count) =>
         WorkspaceLayout.Input(_workspace, _capacity, _description.InputLength, _description.OutputLength).Slice(0, count * _description.InputLength);
@@ -111,10 +113,14 @@ internal sealed class CpuEngine : ITrainingEngine
         }
     }
 
-    /// <summary>Forward in training mode, the loss and d(mean loss)/d(logits), and backward: the batch's mean gradient.</summary>
-    private Losses.BatchLoss ForwardBackward(int count, ReadOnlySpan<float> parameters)
+    /// <summary>
+    /// Forward in training mode (the whole batch in one pass, so BatchNormalization normalises with the batch's statistics;
+    /// Dropout masks from the pass's key), the loss and d(mean loss)/d(logits), and backward: the batch's
+    /// mean gradient.
+    /// </summary>
+    private Losses.BatchLoss ForwardBackward(in BatchPass pass, ReadOnlySpan<float> parameters)
     {
-        var pass = Pass(count, training: true);
+        var count = pass.Count;
         _network.Forward(pass, parameters, _workspace);
         var loss = Losses.SoftmaxCrossEntropy(Logits(count), _labels.AsSpan(0, count), _description.OutputLength, default, LogitsGradient(count), 1f / count, default);
         if (double.IsFinite(loss.Sum) && _gradient.Length > 0) _network.Backward(pass, parameters, _workspace, _gradient);
@@ -123,16 +129,18 @@ internal sealed class CpuEngine : ITrainingEngine
 
     // ------------------------------------------------------------------------------------------------ training
 
-    public void BeginFit(Dataset train, int batchSize, Optimizer optimizer)
+    public void BeginFit(Dataset train, int batchSize, Optimizer optimizer, int seed)
     {
         EnsureCapacity(Math.Min(batchSize, train.Count));
         _train = train;
         _optimizer = optimizer;
+        _seed = seed;
     }
 
-    public void BeginEpoch(int[] order)
+    public void BeginEpoch(int[] order, int epoch)
     {
         _order = order;
+        _epoch = epoch;
         _totals = default;
     }
 
@@ -141,7 +149,8 @@ internal sealed class CpuEngine : ITrainingEngine
         if (_totals.Failure is not null) return;
         var parameters = _model.Parameters;
         Gather(_train!, _order, start, count);
-        var loss = ForwardBackward(count, parameters);
+        var pass = Pass(count, training: true, Dropout.PassKey(_seed, _epoch, step));
+        var loss = ForwardBackward(pass, parameters);
         if (!double.IsFinite(loss.Sum))
         {
             _totals = _totals with { Failure = new StepFailure(step, loss.Sum / count, null) };
@@ -154,6 +163,10 @@ internal sealed class CpuEngine : ITrainingEngine
             _totals = _totals with { Failure = new StepFailure(step, loss.Sum / count, refused) };
             return;
         }
+
+        // Only an applied step moves the moving statistics: a failed one keeps all state from before it. (The update
+        // cannot overflow: a training pass whose statistics would make it so outputs NaN and fails above.)
+        _network.UpdateStatistics(pass, parameters, _workspace);
 
         _totals = new EpochTotals(_totals.Samples + count, _totals.LossSum + loss.Sum, _totals.Correct + loss.Correct, null);
     }
@@ -172,23 +185,26 @@ internal sealed class CpuEngine : ITrainingEngine
     /// then nothing changes and the reason is returned. With an optimizer that updates in ranges, one parallel pass runs
     /// the update dry (the very arithmetic, nothing stored) and a second applies it.
     /// </summary>
+    /// <param name="optimizer">The fit's optimizer.</param>
+    /// <param name="parameters">The network's parameters: the first <c>_gradient.Length</c> are the trainable ones it updates.</param>
     private string? Update(Optimizer optimizer, float[] parameters)
     {
+        var trainable = _gradient.Length;
         if (!optimizer.SupportsRanges)
         {
-            if (!optimizer.StepStaysFinite(parameters, _gradient)) return UpdateRefusal.Describe(_gradient, _description);
-            optimizer.Step(parameters, _gradient);
+            if (!optimizer.StepStaysFinite(parameters.AsSpan(0, trainable), _gradient)) return UpdateRefusal.Describe(_gradient, _description);
+            optimizer.Step(parameters.AsSpan(0, trainable), _gradient);
             return null;
         }
 
-        if (optimizer.BeginStep(parameters.Length) is { } problem)
+        if (optimizer.BeginStep(trainable) is { } problem)
         {
             optimizer.AbortStep();
             return problem;
         }
 
         var job = new UpdateJob { Optimizer = optimizer, Parameters = parameters, Gradient = _gradient, DryRun = true };
-        var items = (parameters.Length + UpdateBlock - 1) / UpdateBlock;
+        var items = (trainable + UpdateBlock - 1) / UpdateBlock;
         Run(items, ref job);
         if (job.NotFinite)
         {
@@ -225,8 +241,9 @@ internal sealed class CpuEngine : ITrainingEngine
 
         public void Execute(int item)
         {
+            // The gradient is as long as the trainable parameters, the first ones of the buffer.
             var start = item * UpdateBlock;
-            var length = Math.Min(UpdateBlock, Parameters.Length - start);
+            var length = Math.Min(UpdateBlock, Gradient.Length - start);
             var parameters = Parameters.AsSpan(start, length);
             var gradient = Gradient.AsSpan(start, length);
             if (!DryRun) Optimizer.StepRange(parameters, gradient, start);
@@ -257,12 +274,19 @@ internal sealed class CpuEngine : ITrainingEngine
         return new EvaluationResult(loss / data.Count, (double)correct / data.Count);
     }
 
-    /// <summary>The mean loss and mean gradient of one batch (in training mode), without an optimizer step.</summary>
+    /// <summary>The dropout masks of <see cref="Gradient"/>: those of step 0 of epoch 0 with seed 0, so that repeated calls agree.</summary>
+    internal static readonly ulong ComputeGradientsDropoutKey = Dropout.PassKey(0, 0, 0);
+
+    /// <summary>
+    /// The mean loss and mean gradient of one batch in training mode (batch statistics, dropout masks of
+    /// <see cref="ComputeGradientsDropoutKey"/>), without an optimizer step: nothing of the network changes, the moving
+    /// statistics included.
+    /// </summary>
     public float Gradient(Dataset batch, Span<float> gradient)
     {
         EnsureCapacity(batch.Count);
         Gather(batch, null, 0, batch.Count);
-        var loss = ForwardBackward(batch.Count, _model.Parameters);
+        var loss = ForwardBackward(Pass(batch.Count, training: true, ComputeGradientsDropoutKey), _model.Parameters);
         _gradient.CopyTo(gradient);
         return (float)(loss.Sum / batch.Count);
     }

@@ -14,11 +14,14 @@ internal interface ITrainingEngine : IDisposable
     /// <summary>True when <see cref="ReadTotals"/> costs nothing (the CPU); a GPU waits for the device and copies back.</summary>
     bool ReadsBackCheaply { get; }
 
-    /// <summary>Readies a fit: the engine takes the network's weights and the optimizer's state as they are now.</summary>
-    void BeginFit(Dataset train, int batchSize, Optimizer optimizer);
+    /// <summary>
+    /// Readies a fit: the engine takes the network's weights and the optimizer's state as they are now. Dropout masks
+    /// come from <paramref name="seed"/> (with the epoch and step: CompilerServices.Dropout.PassKey).
+    /// </summary>
+    void BeginFit(Dataset train, int batchSize, Optimizer optimizer, int seed);
 
-    /// <summary>Starts an epoch whose batches take the samples in <paramref name="order"/>.</summary>
-    void BeginEpoch(int[] order);
+    /// <summary>Starts epoch <paramref name="epoch"/> (1-based over the network's history) whose batches take the samples in <paramref name="order"/>.</summary>
+    void BeginEpoch(int[] order, int epoch);
 
     /// <summary>Runs (or queues) step <paramref name="step"/> (1-based) on samples order[start..start + count).</summary>
     void Step(int step, int start, int count);

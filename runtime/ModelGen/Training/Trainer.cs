@@ -55,7 +55,7 @@ public static class Trainer
         var totalEpochs = epochsBefore + options.Epochs;
         var gate = ModelStore.Gate(network);
 
-        engine.BeginFit(train, batch, optimizer);
+        engine.BeginFit(train, batch, optimizer, seed);
         try
         {
             for (var e = 0; e < options.Epochs; e++)
@@ -63,7 +63,7 @@ public static class Trainer
                 var epoch = epochsBefore + e + 1;
                 var clock = Stopwatch.StartNew();
                 ShuffledOrder(order, seed, epoch);
-                engine.BeginEpoch(order);
+                engine.BeginEpoch(order, epoch);
                 progress.OnEpochBegin(epoch, totalEpochs, steps);
                 var lastReport = TimeSpan.Zero;
                 for (var step = 0; step < steps; step++)
@@ -131,17 +131,15 @@ public static class Trainer
 
     /// <summary>
     /// Mean loss over <paramref name="batch"/> and its mean gradient, written to <paramref name="gradient"/> (laid out like
-    /// the parameters), without an optimizer step: for custom training loops.
+    /// the trainable parameters, the first <see cref="NetworkDescription.TrainableParameterCount"/> of the buffer), without
+    /// an optimizer step: for custom training loops. It runs in training mode (BatchNormalization on the batch's
+    /// statistics, Dropout with the masks of seed 0, epoch 0, step 0) and changes nothing of the network.
     /// </summary>
     public static float ComputeGradients(INetwork network, Dataset batch, Span<float> gradient, int? threads = null)
     {
         ArgumentNullException.ThrowIfNull(network);
         ArgumentNullException.ThrowIfNull(batch);
-        var parameterCount = network.Description.ParameterCount;
-        if (gradient.Length != parameterCount)
-        {
-            throw new ArgumentException($"The gradient span holds {gradient.Length} floats; the network has {parameterCount} parameters.", nameof(gradient));
-        }
+        CheckGradientLength(network.Description, gradient.Length);
 
         if (batch.Count == 0) throw new ArgumentException("The batch is empty.", nameof(batch));
         var count = ThreadCount(threads, nameof(threads));
@@ -149,6 +147,18 @@ public static class Trainer
         Validate(network, batch, "batch");
         using var engine = new CpuEngine(network, count);
         return engine.Gradient(batch, gradient);
+    }
+
+    /// <summary>A gradient must be as long as the trainable parameters; the message says so and names the non-trainable ones.</summary>
+    internal static void CheckGradientLength(NetworkDescription description, int length)
+    {
+        var trainable = description.TrainableParameterCount;
+        if (length == trainable) return;
+        var others = description.NonTrainableParameterCount > 0
+            ? $" ({description.ParameterCount} parameters, of which {description.NonTrainableParameterCount} are not trainable)"
+            : string.Empty;
+        throw new ArgumentException(
+            $"The gradient span holds {length} floats; the network has {trainable} trainable parameters{others}.", "gradient");
     }
 
     /// <summary>The sample order of one epoch: a permutation fixed by (seed, epoch), so a resumed run sees the same batches.</summary>

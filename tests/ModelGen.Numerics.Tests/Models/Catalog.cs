@@ -57,6 +57,16 @@ internal static class Catalog
         new(nameof(AvgPoolNet), s => new AvgPoolNet(s), AvgPoolNet.Reference, AvgPoolNet.ModelDescription),
         new(nameof(OddSizesNet), s => new OddSizesNet(s), OddSizesNet.Reference, OddSizesNet.ModelDescription),
         new(nameof(Mlp784), s => new Mlp784(s), Mlp784.Reference, Mlp784.ModelDescription),
+        new(nameof(BatchNormConv), s => new BatchNormConv(s), BatchNormConv.Reference, BatchNormConv.ModelDescription),
+        new(nameof(BatchNormFirst), s => new BatchNormFirst(s), BatchNormFirst.Reference, BatchNormFirst.ModelDescription),
+        new(nameof(BatchNormDense), s => new BatchNormDense(s), BatchNormDense.Reference, BatchNormDense.ModelDescription),
+        new(nameof(DropoutDense), s => new DropoutDense(s), DropoutDense.Reference, DropoutDense.ModelDescription),
+        new(nameof(DropoutImage), s => new DropoutImage(s), DropoutImage.Reference, DropoutImage.ModelDescription),
+        new(nameof(DropoutFirst), s => new DropoutFirst(s), DropoutFirst.Reference, DropoutFirst.ModelDescription),
+        new(nameof(GlobalPoolNet), s => new GlobalPoolNet(s), GlobalPoolNet.Reference, GlobalPoolNet.ModelDescription),
+        new(nameof(GlobalPoolLast), s => new GlobalPoolLast(s), GlobalPoolLast.Reference, GlobalPoolLast.ModelDescription),
+        new(nameof(ModeNet), s => new ModeNet(s), ModeNet.Reference, ModeNet.ModelDescription),
+        new(nameof(DropoutOnly), s => new DropoutOnly(s), DropoutOnly.Reference, DropoutOnly.ModelDescription),
     ];
 
     /// <summary>Networks whose every parameter is checked by finite differences; larger ones are checked on a sample of entries.</summary>
@@ -65,6 +75,10 @@ internal static class Catalog
     public static ModelCase Get(string name) => All.Single(c => c.Name == name);
 
     public static TheoryData<string> AllNames() => new(All.Select(c => c.Name));
+
+    /// <summary>Models with BatchNormalization or Dropout: they compute differently in training and inference.</summary>
+    public static TheoryData<string> ModeDependentNames() =>
+        new(All.Where(c => c.Reference.Layers.Any(l => l.Kind is RefKind.BatchNormalization or RefKind.Dropout)).Select(c => c.Name));
 
     /// <summary>Models with parameters and more than one class (with one class the loss is identically zero).</summary>
     public static TheoryData<string> TrainableNames() =>

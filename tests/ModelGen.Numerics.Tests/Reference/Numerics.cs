@@ -52,6 +52,20 @@ internal static class Numerics
         Assert.Equal(reference.ParameterCount, p.Length);
         foreach (var layer in reference.Layers.Where(l => l.HasParameters))
         {
+            if (layer.Kind == RefKind.BatchNormalization)
+            {
+                // Away from the initial 1, 0, 0, 1, so every statistic and both modes are exercised.
+                for (var c = 0; c < layer.In.C; c++)
+                {
+                    p[layer.GammaOffset + c] = (float)(0.5 + random.NextDouble());
+                    p[layer.BetaOffset + c] = (float)((2 * random.NextDouble() - 1) * 0.3);
+                    p[reference.MovingMeanOffset(layer) + c] = (float)((2 * random.NextDouble() - 1) * 0.5);
+                    p[reference.MovingVarianceOffset(layer) + c] = (float)(0.5 + 1.5 * random.NextDouble());
+                }
+
+                continue;
+            }
+
             var (fanIn, fanOut) = layer.Kind == RefKind.Conv2D
                 ? (layer.K * layer.K * layer.In.C, layer.K * layer.K * layer.Size)
                 : (layer.In.C, layer.Size);
@@ -74,9 +88,16 @@ internal static class Numerics
     }
 
     /// <summary>
+    /// The training pass ComputeGradients runs: the whole batch at once, with the dropout masks of seed 0, epoch 0, step 0.
+    /// For networks without BatchNormalization or Dropout it computes what the inference pass computes.
+    /// </summary>
+    public static readonly RefTraining ComputeGradientsPass = new(ReferenceDropout.PassKey(0, 0, 0));
+
+    /// <summary>
     /// Draws parameters and <paramref name="count"/> samples for which every ReLU and max-pool decision is at least
     /// <see cref="DecisionMargin"/> from flipping, and computes the reference finite-difference gradient of the summed loss
-    /// there (redrawing when a finite-difference step crosses a decision). Deterministic for a given seed.
+    /// there in training mode, as ComputeGradients computes it (redrawing when a finite-difference step crosses a decision).
+    /// Deterministic for a given seed.
     /// </summary>
     public static SmoothPoint SmoothPoint(INetwork network, ReferenceNetwork reference, int seed, int count, IReadOnlyList<int>? indices = null)
     {
@@ -87,11 +108,11 @@ internal static class Numerics
             var samples = Enumerable.Range(0, count).Select(_ => RandomSample(reference, random)).ToArray();
             var doubles = samples.Select(s => (Array.ConvertAll(s.Input, v => (double)v), s.Label)).ToArray();
             var trace = new Trace();
-            reference.Loss(p, doubles, trace);
+            reference.Loss(p, doubles, trace, ComputeGradientsPass);
             if (trace.Margin < DecisionMargin) continue;
             try
             {
-                var fd = reference.FiniteDifferences(p, doubles, FiniteDifferenceStep, indices);
+                var fd = reference.FiniteDifferences(p, doubles, FiniteDifferenceStep, indices, ComputeGradientsPass);
                 return new SmoothPoint(p, samples, fd, attempt);
             }
             catch (KinkCrossedException)

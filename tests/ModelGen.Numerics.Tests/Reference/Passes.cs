@@ -33,28 +33,32 @@ internal sealed class Passes : IDisposable
 
     private Span<float> LogitsGradient => WorkspaceLayout.LogitsGradient(_workspace, _capacity, D.InputLength, D.OutputLength);
 
-    private BatchPass Pass(int count, bool training) => new(count, _capacity, training, _pool);
+    private BatchPass Pass(int count, bool training, ulong dropoutKey) => new(count, _capacity, training, _pool, dropoutKey);
 
-    /// <summary>The logits of each sample: the last layer's values before any softmax.</summary>
-    public float[][] Forward(IReadOnlyList<float[]> inputs, bool training = false)
+    /// <summary>The logits of each sample: the last layer's values before any softmax (training: dropout masks of <paramref name="dropoutKey"/>).</summary>
+    public float[][] Forward(IReadOnlyList<float[]> inputs, bool training = false, ulong dropoutKey = 0)
     {
         for (var i = 0; i < inputs.Count; i++) inputs[i].CopyTo(Input.Slice(i * D.InputLength, D.InputLength));
-        _passes.Forward(Pass(inputs.Count, training), _network.Parameters, _workspace);
+        _passes.Forward(Pass(inputs.Count, training, dropoutKey), _network.Parameters, _workspace);
         var result = new float[inputs.Count][];
         for (var i = 0; i < inputs.Count; i++) result[i] = Logits.Slice(i * D.OutputLength, D.OutputLength).ToArray();
         return result;
     }
 
     /// <summary>Forward, then backward from the given d(loss)/d(logits): the parameter gradient summed over the samples.</summary>
-    public float[] Gradient(IReadOnlyList<float[]> inputs, IReadOnlyList<float[]> logitsGradient)
+    public float[] Gradient(IReadOnlyList<float[]> inputs, IReadOnlyList<float[]> logitsGradient, ulong dropoutKey = 0)
     {
-        Forward(inputs, training: true);
+        Forward(inputs, training: true, dropoutKey);
         for (var i = 0; i < inputs.Count; i++) logitsGradient[i].CopyTo(LogitsGradient.Slice(i * D.OutputLength, D.OutputLength));
-        var gradient = new float[D.ParameterCount];
+        var gradient = new float[D.TrainableParameterCount];
         Array.Fill(gradient, float.NaN);
-        _passes.Backward(Pass(inputs.Count, training: true), _network.Parameters, _workspace, gradient);
+        _passes.Backward(Pass(inputs.Count, training: true, dropoutKey), _network.Parameters, _workspace, gradient);
         return gradient;
     }
+
+    /// <summary>After <see cref="Forward"/> in training mode: the network's moving statistics take one step toward the pass's.</summary>
+    public void UpdateStatistics(int count) =>
+        _passes.UpdateStatistics(Pass(count, training: true, 0), _network.Parameters, _workspace);
 
     public void Dispose() => _pool?.Dispose();
 }

@@ -8,6 +8,9 @@ internal enum RefKind
     AvgPool2D,
     Flatten,
     Dense,
+    BatchNormalization,
+    Dropout,
+    GlobalAveragePooling2D,
 }
 
 /// <summary>Shape of one sample's activation: an image (h, w, c) or a flat vector (n).</summary>
@@ -39,16 +42,32 @@ internal sealed record RefLayer(
     int PadLeft,
     int KernelOffset,
     int[] KernelShape,
-    int BiasOffset)
+    int BiasOffset,
+    double Rate = 0,
+    double Momentum = 0.99,
+    double Epsilon = 0.001,
+    int StateOffset = -1)
 {
     public int KernelLength => KernelShape.Aggregate(1, (a, b) => a * b);
 
     public int BiasLength => Kind is RefKind.Conv2D or RefKind.Dense ? Size : 0;
 
-    public int ParameterCount => Kind is RefKind.Conv2D or RefKind.Dense ? KernelLength + BiasLength : 0;
+    /// <summary>Keras's "Param #": kernel and bias, or BatchNormalization's gamma, beta, moving mean and moving variance.</summary>
+    public int ParameterCount => Kind is RefKind.Conv2D or RefKind.Dense ? KernelLength + BiasLength : Kind == RefKind.BatchNormalization ? 4 * In.C : 0;
+
+    /// <summary>What the optimizer trains: all of it but BatchNormalization's moving statistics.</summary>
+    public int TrainableCount => Kind == RefKind.BatchNormalization ? 2 * In.C : ParameterCount;
 
     public bool HasParameters => ParameterCount > 0;
+
+    /// <summary>BatchNormalization: gamma at KernelOffset, beta at BiasOffset (trainable); moving mean and variance in the state segment.</summary>
+    public int GammaOffset => KernelOffset;
+
+    public int BetaOffset => BiasOffset;
 }
+
+/// <summary>How a reference pass runs: inference, or training with the dropout masks of one pass key.</summary>
+internal sealed record RefTraining(ulong DropoutKey);
 
 /// <summary>
 /// Records the discrete decisions of one forward pass (ReLU on/off, which cell wins a max pool) and how close the pass came
@@ -85,7 +104,8 @@ internal sealed class ReferenceNetwork
 {
     private readonly List<RefLayer> _layers = [];
     private readonly Dictionary<RefKind, int> _names = [];
-    private int _parameters;
+    private int _trainable;
+    private int _state;
 
     private ReferenceNetwork(RefShape input)
     {
@@ -102,15 +122,33 @@ internal sealed class ReferenceNetwork
 
     public IReadOnlyList<RefLayer> Layers => _layers;
 
-    public int ParameterCount => _parameters;
+    /// <summary>Keras's "Total params".</summary>
+    public int ParameterCount => _trainable + _state;
+
+    /// <summary>Keras's "Trainable params": the first ones of the buffer (Keras's trainable_weights, then non_trainable_weights).</summary>
+    public int TrainableParameterCount => _trainable;
 
     public bool SoftmaxOutput => _layers.Count > 0 && _layers[^1].Activation == Activation.Softmax;
 
-    /// <summary>(name, offset, shape) of every parameter tensor, in buffer order: each layer's kernel, then its bias.</summary>
+    /// <summary>Absolute offset of a BatchNormalization layer's moving mean (its moving variance follows it).</summary>
+    public int MovingMeanOffset(RefLayer layer) => _trainable + layer.StateOffset;
+
+    public int MovingVarianceOffset(RefLayer layer) => _trainable + layer.StateOffset + layer.In.C;
+
+    /// <summary>(name, offset, shape) of every parameter tensor in Keras's get_weights() order, layer by layer.</summary>
     public IEnumerable<(string Name, int Offset, int[] Shape)> Views()
     {
         foreach (var l in _layers.Where(l => l.HasParameters))
         {
+            if (l.Kind == RefKind.BatchNormalization)
+            {
+                yield return (l.Name + "/gamma", l.GammaOffset, [l.In.C]);
+                yield return (l.Name + "/beta", l.BetaOffset, [l.In.C]);
+                yield return (l.Name + "/moving_mean", MovingMeanOffset(l), [l.In.C]);
+                yield return (l.Name + "/moving_variance", MovingVarianceOffset(l), [l.In.C]);
+                continue;
+            }
+
             yield return (l.Name + "/kernel", l.KernelOffset, l.KernelShape);
             yield return (l.Name + "/bias", l.BiasOffset, [l.Size]);
         }
@@ -159,6 +197,19 @@ internal sealed class ReferenceNetwork
         return Add(RefKind.Dense, RefShape.Flat(units), units, 0, 1, Padding.Valid, activation, 0, 0, [Current.C, units]);
     }
 
+    /// <summary>Keras BatchNormalization (axis −1): per channel of an image, per unit of a vector.</summary>
+    public ReferenceNetwork BatchNorm(double momentum = 0.99, double epsilon = 0.001) =>
+        Add(RefKind.BatchNormalization, Current, 0, 0, 1, Padding.Valid, Activation.None, 0, 0, [], momentum: momentum, epsilon: epsilon);
+
+    public ReferenceNetwork Dropout(double rate) =>
+        Add(RefKind.Dropout, Current, 0, 0, 1, Padding.Valid, Activation.None, 0, 0, [], rate: rate);
+
+    public ReferenceNetwork GlobalAveragePool()
+    {
+        var x = RequireImage("GlobalAveragePooling2D");
+        return Add(RefKind.GlobalAveragePooling2D, RefShape.Flat(x.C), 0, 0, 1, Padding.Valid, Activation.None, 0, 0, []);
+    }
+
     private ReferenceNetwork Pool(RefKind kind, int pool, int stride)
     {
         var x = RequireImage(kind.ToString());
@@ -171,26 +222,33 @@ internal sealed class ReferenceNetwork
         Current.IsImage ? Current : throw new InvalidOperationException($"reference: {what} needs an image input");
 
     private ReferenceNetwork Add(
-        RefKind kind, RefShape output, int size, int k, int stride, Padding padding, Activation activation, int padTop, int padLeft, int[] kernelShape)
+        RefKind kind, RefShape output, int size, int k, int stride, Padding padding, Activation activation, int padTop, int padLeft, int[] kernelShape,
+        double rate = 0, double momentum = 0.99, double epsilon = 0.001)
     {
-        // Keras names: conv2d, conv2d_1, ...; max_pooling2d; average_pooling2d; flatten; dense, dense_1, ...
+        // Keras names: conv2d, conv2d_1, ...; max_pooling2d; average_pooling2d; flatten; dense, dense_1, ...;
+        // batch_normalization; dropout; global_average_pooling2d.
         var baseName = kind switch
         {
             RefKind.Conv2D => "conv2d",
             RefKind.MaxPool2D => "max_pooling2d",
             RefKind.AvgPool2D => "average_pooling2d",
             RefKind.Flatten => "flatten",
+            RefKind.BatchNormalization => "batch_normalization",
+            RefKind.Dropout => "dropout",
+            RefKind.GlobalAveragePooling2D => "global_average_pooling2d",
             _ => "dense",
         };
         _names.TryGetValue(kind, out var seen);
         _names[kind] = seen + 1;
         var name = seen == 0 ? baseName : $"{baseName}_{seen}";
 
-        var hasParameters = kind is RefKind.Conv2D or RefKind.Dense;
-        var kernelLength = hasParameters ? kernelShape.Aggregate(1, (a, b) => a * b) : 0;
+        // Trainable tensors take the next trainable offsets (kernel then bias; gamma then beta); moving statistics the next
+        // places of the state segment, which follows every trainable tensor.
+        var first = kind == RefKind.BatchNormalization ? Current.C : kernelShape.Aggregate(1, (a, b) => a * b);
         var layer = new RefLayer(kind, name, Current, output, size, k, stride, padding, activation, padTop, padLeft,
-            _parameters, kernelShape, _parameters + kernelLength);
-        _parameters += layer.ParameterCount;
+            _trainable, kernelShape, _trainable + first, rate, momentum, epsilon, kind == RefKind.BatchNormalization ? _state : -1);
+        _trainable += layer.TrainableCount;
+        _state += layer.ParameterCount - layer.TrainableCount;
         _layers.Add(layer);
         Current = output;
         return this;
@@ -199,8 +257,8 @@ internal sealed class ReferenceNetwork
     // ---------------------------------------------------------------- forward
 
     /// <summary>
-    /// Runs one sample. Returns the network output (probabilities after a softmax) as a flat channels-last vector and the
-    /// logits the loss is computed from (pre-softmax values; the outputs themselves when the last layer has no softmax).
+    /// Runs one sample in inference mode. Returns the network output (probabilities after a softmax) as a flat channels-last
+    /// vector and the logits the loss is computed from (pre-softmax values; the outputs themselves when the last layer has no softmax).
     /// </summary>
     public (double[] Output, double[] Logits) Run(double[] parameters, ReadOnlySpan<float> input, Trace? trace = null)
     {
@@ -209,101 +267,209 @@ internal sealed class ReferenceNetwork
         return Run(parameters, x, trace);
     }
 
-    public (double[] Output, double[] Logits) Run(double[] parameters, double[] input, Trace? trace = null)
+    public (double[] Output, double[] Logits) Run(double[] parameters, double[] input, Trace? trace = null) =>
+        RunBatch(parameters, [input], training: null, trace)[0];
+
+    /// <summary>
+    /// Runs a batch: in inference mode (<paramref name="training"/> null) each sample alone; in training mode BatchNormalization
+    /// normalises with the batch's mean and biased variance (returned per layer in <paramref name="statistics"/>) and Dropout
+    /// drops by <see cref="ReferenceDropout"/>'s masks of the pass key.
+    /// </summary>
+    public (double[] Output, double[] Logits)[] RunBatch(
+        double[] parameters, IReadOnlyList<double[]> inputs, RefTraining? training, Trace? trace = null,
+        List<(double[] Mean, double[] Variance)>? statistics = null)
     {
-        if (input.Length != Input.Length) throw new ArgumentException("reference: wrong input length");
-        if (parameters.Length != _parameters) throw new ArgumentException("reference: wrong parameter count");
+        if (parameters.Length != ParameterCount) throw new ArgumentException("reference: wrong parameter count");
+        var count = inputs.Count;
 
         // The network input is a flat channels-last buffer: pixel (y, x, c) is at (y·W + x)·C + c.
-        double[,,]? image = null;
-        double[]? vector = null;
-        if (Input.IsImage)
+        var images = new double[count][,,];
+        var vectors = new double[count][];
+        for (var n = 0; n < count; n++)
         {
-            image = new double[Input.H, Input.W, Input.C];
-            for (var y = 0; y < Input.H; y++)
-                for (var xx = 0; xx < Input.W; xx++)
-                    for (var c = 0; c < Input.C; c++)
-                        image[y, xx, c] = input[(y * Input.W + xx) * Input.C + c];
-        }
-        else
-        {
-            vector = (double[])input.Clone();
+            var input = inputs[n];
+            if (input.Length != Input.Length) throw new ArgumentException("reference: wrong input length");
+            if (Input.IsImage) images[n] = ToImage(input, Input);
+            else vectors[n] = (double[])input.Clone();
         }
 
-        double[] logits = [];
+        var logits = new double[count][];
         for (var li = 0; li < _layers.Count; li++)
         {
             var layer = _layers[li];
             var last = li == _layers.Count - 1;
-            switch (layer.Kind)
+            for (var n = 0; n < count; n++)
             {
-                case RefKind.Conv2D:
-                    image = Conv2D(layer, parameters, image!);
-                    if (last && layer.Activation == Activation.Softmax) logits = FlattenImage(image);
-                    Activate(layer.Activation, image, trace);
-                    break;
-                case RefKind.MaxPool2D:
-                    image = MaxPool(layer, image!, trace);
-                    break;
-                case RefKind.AvgPool2D:
-                    image = AvgPool(layer, image!);
-                    break;
-                case RefKind.Flatten:
-                    vector = FlattenImage(image!);
-                    image = null;
-                    break;
-                case RefKind.Dense:
-                    vector = Dense(layer, parameters, vector!);
-                    if (last && layer.Activation == Activation.Softmax) logits = (double[])vector.Clone();
-                    Activate(layer.Activation, vector, trace);
-                    break;
+                switch (layer.Kind)
+                {
+                    case RefKind.Conv2D:
+                        images[n] = Conv2D(layer, parameters, images[n]);
+                        if (last && layer.Activation == Activation.Softmax) logits[n] = FlattenImage(images[n]);
+                        Activate(layer.Activation, images[n], trace);
+                        break;
+                    case RefKind.MaxPool2D:
+                        images[n] = MaxPool(layer, images[n], trace);
+                        break;
+                    case RefKind.AvgPool2D:
+                        images[n] = AvgPool(layer, images[n]);
+                        break;
+                    case RefKind.Flatten:
+                        vectors[n] = FlattenImage(images[n]);
+                        images[n] = null!;
+                        break;
+                    case RefKind.Dense:
+                        vectors[n] = Dense(layer, parameters, vectors[n]);
+                        if (last && layer.Activation == Activation.Softmax) logits[n] = (double[])vectors[n].Clone();
+                        Activate(layer.Activation, vectors[n], trace);
+                        break;
+                    case RefKind.Dropout when training is not null:
+                    {
+                        // Keras: inputs / keep_prob where the mask keeps the value, 0 elsewhere.
+                        var flat = layer.In.IsImage ? FlattenImage(images[n]) : vectors[n];
+                        for (var u = 0; u < flat.Length; u++)
+                        {
+                            flat[u] = ReferenceDropout.Keeps(training.DropoutKey, li + 1, n, u, layer.Rate) ? flat[u] / (1 - layer.Rate) : 0;
+                        }
+
+                        if (layer.In.IsImage) images[n] = ToImage(flat, layer.In);
+                        else vectors[n] = flat;
+                        break;
+                    }
+                    case RefKind.GlobalAveragePooling2D:
+                        vectors[n] = GlobalAveragePool(images[n]);
+                        images[n] = null!;
+                        break;
+                }
+            }
+
+            if (layer.Kind == RefKind.BatchNormalization)
+            {
+                var used = BatchNormalize(layer, parameters, images, vectors, training is not null);
+                statistics?.Add(used);
             }
         }
 
-        var output = image is not null ? FlattenImage(image) : vector!;
-        if (!SoftmaxOutput) logits = output;
-        return (output, logits);
+        var result = new (double[] Output, double[] Logits)[count];
+        for (var n = 0; n < count; n++)
+        {
+            var output = images[n] is not null ? FlattenImage(images[n]) : vectors[n];
+            result[n] = (output, SoftmaxOutput ? logits[n] : output);
+        }
+
+        return result;
+    }
+
+    /// <summary>
+    /// Keras's BatchNormalization over the batch, in place: training normalises with the batch's per-channel mean and biased
+    /// variance (over every sample and pixel), inference with the moving statistics; returns the statistics used.
+    /// </summary>
+    private (double[] Mean, double[] Variance) BatchNormalize(RefLayer l, double[] p, double[][,,] images, double[][] vectors, bool training)
+    {
+        var c = l.In.C;
+        var count = images.Length;
+        // Every value of channel ch, sample by sample, pixel by pixel.
+        IEnumerable<(int N, int Y, int X)> Places()
+        {
+            for (var n = 0; n < count; n++)
+            {
+                if (!l.In.IsImage)
+                {
+                    yield return (n, 0, 0);
+                    continue;
+                }
+
+                for (var y = 0; y < l.In.H; y++)
+                    for (var x = 0; x < l.In.W; x++)
+                        yield return (n, y, x);
+            }
+        }
+
+        double Get((int N, int Y, int X) at, int ch) => l.In.IsImage ? images[at.N][at.Y, at.X, ch] : vectors[at.N][ch];
+        void Set((int N, int Y, int X) at, int ch, double v)
+        {
+            if (l.In.IsImage) images[at.N][at.Y, at.X, ch] = v;
+            else vectors[at.N][ch] = v;
+        }
+
+        var means = new double[c];
+        var variances = new double[c];
+        for (var ch = 0; ch < c; ch++)
+        {
+            double mean, variance;
+            if (training)
+            {
+                var values = Places().Select(at => Get(at, ch)).ToArray();
+                mean = values.Average();
+                variance = values.Select(v => (v - mean) * (v - mean)).Average(); // biased: divided by the count, not count - 1
+            }
+            else
+            {
+                mean = p[MovingMeanOffset(l) + ch];
+                variance = p[MovingVarianceOffset(l) + ch];
+            }
+
+            means[ch] = mean;
+            variances[ch] = variance;
+            var gamma = p[l.GammaOffset + ch];
+            var beta = p[l.BetaOffset + ch];
+            foreach (var at in Places()) Set(at, ch, gamma * (Get(at, ch) - mean) / Math.Sqrt(variance + l.Epsilon) + beta);
+        }
+
+        return (means, variances);
     }
 
     /// <summary>Sparse categorical cross-entropy of one sample from the logits: log Σ e^z - z[label].</summary>
-    public double Loss(double[] parameters, double[] input, int label, Trace? trace = null)
+    public static double CrossEntropy(double[] z, int label)
     {
-        var (_, z) = Run(parameters, input, trace);
         var max = z.Max();
         var sum = 0.0;
         foreach (var v in z) sum += Math.Exp(v - max);
         return max + Math.Log(sum) - z[label];
     }
 
-    /// <summary>Σ over samples of the per-sample loss (ForwardBackward accumulates unscaled per-sample gradients).</summary>
-    public double Loss(double[] parameters, IReadOnlyList<(double[] Input, int Label)> samples, Trace? trace = null)
+    /// <summary>Cross-entropy of one sample in inference mode.</summary>
+    public double Loss(double[] parameters, double[] input, int label, Trace? trace = null) => CrossEntropy(Run(parameters, input, trace).Logits, label);
+
+    /// <summary>
+    /// Σ over samples of the per-sample loss (ForwardBackward accumulates unscaled per-sample gradients): each sample alone in
+    /// inference mode, or the samples as one batch in training mode.
+    /// </summary>
+    public double Loss(double[] parameters, IReadOnlyList<(double[] Input, int Label)> samples, Trace? trace = null, RefTraining? training = null)
     {
-        var total = 0.0;
-        foreach (var (input, label) in samples) total += Loss(parameters, input, label, trace);
-        return total;
+        if (training is null)
+        {
+            var sum = 0.0;
+            foreach (var (input, label) in samples) sum += Loss(parameters, input, label, trace);
+            return sum;
+        }
+
+        var outputs = RunBatch(parameters, samples.Select(s => s.Input).ToArray(), training, trace);
+        return samples.Select((s, n) => CrossEntropy(outputs[n].Logits, s.Label)).Sum();
     }
 
     /// <summary>
     /// Central finite differences of the summed loss over <paramref name="samples"/>, in double precision, for the parameter
-    /// indices in <paramref name="indices"/> (all when null). Step h = <paramref name="relativeStep"/>·max(1, |w|).
+    /// indices in <paramref name="indices"/> (all trainable ones when null). Step h = <paramref name="relativeStep"/>·max(1, |w|).
     /// Throws <see cref="KinkCrossedException"/> when a step changes a ReLU or max-pool decision (the loss is not smooth there).
     /// </summary>
-    public double[] FiniteDifferences(double[] parameters, IReadOnlyList<(double[] Input, int Label)> samples, double relativeStep, IEnumerable<int>? indices = null)
+    public double[] FiniteDifferences(
+        double[] parameters, IReadOnlyList<(double[] Input, int Label)> samples, double relativeStep, IEnumerable<int>? indices = null,
+        RefTraining? training = null)
     {
         var baseTrace = new Trace();
-        Loss(parameters, samples, baseTrace);
+        Loss(parameters, samples, baseTrace, training);
         var gradient = new double[parameters.Length];
         var p = (double[])parameters.Clone();
-        foreach (var i in indices ?? Enumerable.Range(0, p.Length))
+        foreach (var i in indices ?? Enumerable.Range(0, TrainableParameterCount))
         {
             var w = parameters[i];
             var h = relativeStep * Math.Max(1.0, Math.Abs(w));
             var plusTrace = new Trace();
             p[i] = w + h;
-            var plus = Loss(p, samples, plusTrace);
+            var plus = Loss(p, samples, plusTrace, training);
             var minusTrace = new Trace();
             p[i] = w - h;
-            var minus = Loss(p, samples, minusTrace);
+            var minus = Loss(p, samples, minusTrace, training);
             p[i] = w;
             if (plusTrace.Hash != baseTrace.Hash || minusTrace.Hash != baseTrace.Hash)
             {
@@ -315,6 +481,33 @@ internal sealed class ReferenceNetwork
         }
 
         return gradient;
+    }
+
+    private static double[,,] ToImage(double[] flat, RefShape shape)
+    {
+        var image = new double[shape.H, shape.W, shape.C];
+        for (var y = 0; y < shape.H; y++)
+            for (var x = 0; x < shape.W; x++)
+                for (var c = 0; c < shape.C; c++)
+                    image[y, x, c] = flat[(y * shape.W + x) * shape.C + c];
+        return image;
+    }
+
+    /// <summary>Keras GlobalAveragePooling2D: the mean of each channel over every pixel.</summary>
+    private static double[] GlobalAveragePool(double[,,] x)
+    {
+        int h = x.GetLength(0), w = x.GetLength(1), c = x.GetLength(2);
+        var v = new double[c];
+        for (var ch = 0; ch < c; ch++)
+        {
+            var sum = 0.0;
+            for (var y = 0; y < h; y++)
+                for (var xx = 0; xx < w; xx++)
+                    sum += x[y, xx, ch];
+            v[ch] = sum / (h * w);
+        }
+
+        return v;
     }
 
     private static double[,,] Conv2D(RefLayer l, double[] p, double[,,] x)

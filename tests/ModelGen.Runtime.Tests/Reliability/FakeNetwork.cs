@@ -63,6 +63,11 @@ internal sealed class FakeNetwork : IGeneratedNetwork
         }
     }
 
+    /// <summary>The network has no moving statistics.</summary>
+    public void UpdateStatistics(in BatchPass pass, Span<float> parameters, Span<float> workspace)
+    {
+    }
+
     /// <summary>Eight samples of 4 features; sample <paramref name="poisoned"/> (if any) carries <see cref="PoisonMark"/>.</summary>
     public static Dataset Data(int poisoned = -1, int count = 8)
     {
