@@ -76,6 +76,7 @@ internal static class Commands
         var png = new Option<string?>("--png") { Description = "Also write a PNG: the digit beside a bar chart of the ten probabilities.", HelpName = "FILE" };
         var image = new Option<string?>("--image") { Description = "Classify your own picture (PNG or JPEG, any size, dark-on-light or light-on-dark).", HelpName = "FILE" };
         var noColor = new Option<bool>("--no-color") { Description = "Draw the digit with plain characters, without colour codes." };
+        var timing = new Option<bool>("--timing") { Description = "Also print how long the prediction took (the first, and the median of 1,000 more)." };
         index.Validators.Add(r =>
         {
             if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out var n) && n < 0)
@@ -86,7 +87,7 @@ internal static class Commands
 
         var command = new Command("predict", "Predict the digit of one image: a random final-evaluation image, a chosen one, or your own picture.")
         {
-            model, seed, index, png, image, noColor,
+            model, seed, index, png, image, noColor, timing,
         };
         command.Validators.Add(r =>
         {
@@ -101,6 +102,7 @@ internal static class Commands
             PngPath = parse.GetValue(png),
             ImagePath = parse.GetValue(image),
             NoColor = parse.GetValue(noColor),
+            Timing = parse.GetValue(timing),
             MnistDirectory = parse.GetValue(mnistDir),
         }));
         return command;

@@ -61,8 +61,9 @@ public class CostTests
         Assert.Equal(8_878 * 4, costs.ActivationBytesPerSample);
         // Per sample 784 + 20 + 2·(4,704 + 1,176 + 1,600 + 400 + 120 + 84) = 16,972, times 32 = 543,104. The 'valid'
         // conv2d_1 needs no padded copy (9·1 + 5 = 14 rows): max(2,560, 4·2,400) = 9,600; dense 120·400 = 48,000; the
-        // largest is conv2d's 66,136 (2·32·32·32·1 + max(6·5·16, 4·150)).
-        Assert.Equal((543_104 + 66_136) * 4, costs.WorkspaceBytesPerBatch);
+        // largest is conv2d's 69,240: 2·32·32·32·1 (padded copy) + max(6·5·16, 4·150) + its interleaved forward's tables,
+        // (2 + 25 taps)·6·16 = 2,592, and 512 floats of slack.
+        Assert.Equal((543_104 + 69_240) * 4, costs.WorkspaceBytesPerBatch);
     }
 
     [Fact]
@@ -107,8 +108,9 @@ public class CostTests
         // 64 + 16 + 12 + 2.
         Assert.Equal(94 * 4, costs.ActivationBytesPerSample);
         // Per sample 64 + 4 + (16 + 12) + 12 (conv2d's gradient; the pooling runs no backward) = 108, times 32 = 3,456;
-        // conv2d: max(3·3·16 = 144, 4 chunks · 27) = 144, dense: max(2·16, 24) = 32.
-        Assert.Equal((3_456 + 144) * 4, costs.WorkspaceBytesPerBatch);
+        // conv2d (one input channel, three filters, stride 1: interleaved) reads a copy, 2·32·16 = 1,024, + max(3·3·16 = 144,
+        // 4 chunks · 27) = 144 + tables (2 + 9)·3·16 = 528 + slack 512: 2,208; dense: max(2·16, 24) = 32.
+        Assert.Equal((3_456 + 2_208) * 4, costs.WorkspaceBytesPerBatch);
     }
 
     [Fact]
@@ -132,5 +134,35 @@ public class CostTests
         // Per sample 98 + 6 + 64 + 64 = 232, times 32 = 7,424. conv2d reads a 9x9x2 padded copy: 2·32·162 = 10,368, plus
         // max(4·3·16 = 192, 4 chunks · 72 = 288) = 288; dense: max(3·64, 192) = 192.
         Assert.Equal((7_424 + 10_368 + 288) * 4, costs.WorkspaceBytesPerBatch);
+    }
+
+    [Fact]
+    public void NormalizedDropoutGlobalPooling_Costs_AreTheHandCount()
+    {
+        // 6x6x2 -> Conv2D(4, 3, relu) 4x4x4 -> BatchNormalization -> Dropout(0.5) -> GlobalAveragePooling2D 4 -> Dense(3, softmax).
+        var plan = ModelPlanner.Plan("", "Net", Shape.Image(6, 6, 2),
+        [
+            Conv(1, Shape.Image(6, 6, 2), Shape.Image(4, 4, 4), 4, 3, activation: ActivationKind.Relu),
+            new(2, LayerKind.BatchNormalization, Shape.Image(4, 4, 4), Shape.Image(4, 4, 4), 0, 0, 0, PaddingKind.Valid, 0, 0, ActivationKind.None),
+            new(3, LayerKind.Dropout, Shape.Image(4, 4, 4), Shape.Image(4, 4, 4), 0, 0, 0, PaddingKind.Valid, 0, 0, ActivationKind.None, Rate: 0.5),
+            new(4, LayerKind.GlobalAveragePooling2D, Shape.Image(4, 4, 4), Shape.Flat(4), 0, 0, 0, PaddingKind.Valid, 0, 0, ActivationKind.None),
+            Dense(5, 4, 3, ActivationKind.Softmax),
+        ]);
+        var costs = plan.Costs;
+        // conv2d 4·4·4 · 3·3·2 = 1,152; batch_normalization one multiply-add per value, 64; dense 4·3 = 12.
+        Assert.Equal([1_152, 64, 0, 0, 12], plan.Layers.Select(l => l.MultiplyAdds));
+        Assert.Equal(1_228, costs.ForwardMultiplyAdds);
+        // Gradients of the trainable layers (conv2d, gamma and beta, dense) 1,228; input gradients after conv2d: 64 + 12.
+        Assert.Equal(1_228 + 1_228 + 76, costs.TrainingMultiplyAdds);
+        // 3·3·2·4 + 4 = 76, gamma, beta, moving mean and variance 4·4 = 16, 4·3 + 3 = 15: 107, of which 99 train.
+        Assert.Equal(107 * 4, costs.ParameterBytes);
+        Assert.Equal(99 * 8, costs.OptimizerStateBytes);
+        // Input 72, the outputs of conv2d, batch_normalization and dropout 64 each, the channel means 4, logits 3 (the
+        // statistics' per-sample sums are not an output).
+        Assert.Equal((72 + 3 * 64 + 4 + 3) * 4, costs.ActivationBytesPerSample);
+        // Per sample: input 72 + logits and their gradient 6; outputs 64 + 64 + sums 2·4 + 64 + 4, their gradients
+        // 64 + 64 + 64 + 4: 478, times 32 = 15,296. Pass area: 7 statistics rows of 4 channels = 28. Scratch: conv2d
+        // (two input channels, no padding, no copy) max(4·3·16 = 192, 4 chunks · 72 = 288) = 288; dense max(3·16, 12) = 48.
+        Assert.Equal((15_296 + 28 + 288) * 4, costs.WorkspaceBytesPerBatch);
     }
 }

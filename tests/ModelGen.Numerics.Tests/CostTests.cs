@@ -32,17 +32,19 @@ public class CostTests
         var trainableBefore = false;
         foreach (var (layer, index) in model.Reference.Layers.Select((l, i) => (l, i)))
         {
-            // A convolution multiplies its window (padding taps included) for every output value; a dense layer every input by every unit.
+            // A convolution multiplies its window (padding taps included) for every output value; a dense layer every input
+            // by every unit; BatchNormalization each value by its channel's scale (y = x·scale + shift).
             long multiplyAdds = layer.Kind switch
             {
                 Reference.RefKind.Conv2D => (long)layer.Out.Length * layer.K * layer.K * layer.In.C,
                 Reference.RefKind.Dense => (long)layer.In.Length * layer.Size,
+                Reference.RefKind.BatchNormalization => layer.Out.Length,
                 _ => 0,
             };
             forward += multiplyAdds;
-            if (layer.ParameterCount > 0) kernelGradients += multiplyAdds;
+            if (layer.TrainableCount > 0) kernelGradients += multiplyAdds;
             if (trainableBefore) inputGradients += multiplyAdds;
-            trainableBefore |= layer.ParameterCount > 0;
+            trainableBefore |= layer.TrainableCount > 0;
             // Flatten only re-reads its input's values, unless it is last and so writes the network's output.
             if (layer.Kind != Reference.RefKind.Flatten || index == model.Reference.Layers.Count - 1) activations += layer.Out.Length;
         }
@@ -50,7 +52,8 @@ public class CostTests
         Assert.Equal(forward, Constant(network, "ForwardMultiplyAdds"));
         Assert.Equal(forward + kernelGradients + inputGradients, Constant(network, "TrainingMultiplyAddsPerSample"));
         Assert.Equal(4L * model.Reference.ParameterCount, Constant(network, "ParameterBytes"));
-        Assert.Equal(8L * model.Reference.ParameterCount, Constant(network, "OptimizerStateBytes"));
+        // Adam's two moments cover the trainable parameters only (not BatchNormalization's moving statistics).
+        Assert.Equal(8L * model.Reference.TrainableParameterCount, Constant(network, "OptimizerStateBytes"));
         Assert.Equal(4 * activations, Constant(network, "ActivationBytesPerSample"));
     }
 }
