@@ -30,7 +30,7 @@ public sealed class ParityTests(Sessions sessions)
         var cpu = Models.Randomized(model, seed: 21);
         var gpu = sessions.For(model, cpu.Parameters);
         var batch = Models.Data(cpu, Models.BatchFor(model), seed: 22);
-        var p = cpu.Description.ParameterCount;
+        var p = cpu.Description.TrainableParameterCount;
 
         var expected = new float[p];
         var expectedLoss = Trainer.ComputeGradients(cpu, batch, expected, threads: 2);
@@ -38,7 +38,7 @@ public sealed class ParityTests(Sessions sessions)
         var actualLoss = gpu.ComputeGradients(batch, actual);
 
         Tolerance.AssertClose(expectedLoss, actualLoss, $"{model} mean loss");
-        foreach (var view in cpu.Description.ParameterViews)
+        foreach (var view in cpu.Description.ParameterViews.Where(v => v.Trainable))
         {
             Tolerance.AssertNotAllZero(view.Of(expected), $"CPU gradient of {view.Name}");
             Tolerance.AssertClose(view.Of(expected), view.Of(actual), $"{model} gradient of {view.Name}");
@@ -72,6 +72,8 @@ public sealed class ParityTests(Sessions sessions)
     [Theory]
     [InlineData("ConvStack")]
     [InlineData("PaddedStack")]
+    [InlineData("NormDrop")]
+    [InlineData("GlobalPool")]
     public void Evaluate_MatchesCpu(string model)
     {
         var cpu = Models.Randomized(model, seed: 41);
@@ -83,6 +85,31 @@ public sealed class ParityTests(Sessions sessions)
 
         Tolerance.AssertClose(expected.Loss, actual.Loss, $"{model} evaluation loss");
         Assert.Equal(expected.Accuracy, actual.Accuracy);
+    }
+
+    [Theory]
+    [InlineData("NormDrop")]
+    [InlineData("GlobalPool")]
+    public void TwoEpochs_MatchCpu_MovingStatisticsIncluded(string model)
+    {
+        // Several steps with dropout masks of different epochs and steps, and the moving statistics moving after each.
+        var cpu = Models.Randomized(model, seed: 51);
+        var gpu = sessions.For(model, cpu.Parameters);
+        var data = Models.Data(cpu, 11, seed: 52);
+        var options = new FitOptions { Epochs = 2, BatchSize = 4, Seed = 9, Progress = Quiet(), Threads = 2 };
+
+        Trainer.Fit(cpu, data, options);
+        gpu.Fit(data, options);
+
+        var before = Models.Randomized(model, seed: 51).Parameters;
+        foreach (var view in cpu.Description.ParameterViews.Where(v => !v.Trainable))
+        {
+            Assert.NotEqual(view.Of(before).ToArray(), view.Of(gpu.Network.Parameters).ToArray()); // the statistics moved
+            Tolerance.AssertClose(view.Of(cpu.Parameters), view.Of(gpu.Network.Parameters), $"{model} {view.Name} after two epochs");
+        }
+
+        Tolerance.AssertClose(cpu.Parameters, gpu.Network.Parameters, $"{model} parameters after two epochs");
+        Assert.Equal(cpu.History!.Accuracy, gpu.Network.History!.Accuracy);
     }
 
     internal static ProgressReporter Quiet() => new(TextWriter.Null, live: false);

@@ -62,3 +62,27 @@ public partial class NoParameters;
 [Dense(84, Activation = Activation.Tanh)]
 [Dense(10, Activation = Activation.Softmax)]
 public partial class LeNet5;
+
+/// BatchNormalization per channel after a relu convolution and per unit after a relu Dense (Momentum 0.9), Dropout on
+/// an image and on a vector (relu before each normalization: a bias straight before one has a zero gradient in training): training mode (batch statistics, masks) in ComputeGradients and Fit, inference mode (moving
+/// statistics, no dropout) in PredictBatch and Evaluate.
+[Sequential(6, 6, 2)]
+[Conv2D(3, 3, Padding = Padding.Same, Activation = Activation.Relu)]
+[BatchNormalization]
+[MaxPool2D(2)]
+[Dropout(0.3)]
+[Flatten]
+[Dense(4, Activation = Activation.Relu)]
+[BatchNormalization(Momentum = 0.9, Epsilon = 0.01)]
+[Dropout(0.5)]
+[Dense(3, Activation = Activation.Softmax)]
+public partial class NormDrop;
+
+/// BatchNormalization on the input (before every layer with parameters: no input gradient there), a strided relu
+/// convolution and GlobalAveragePooling2D into the output Dense.
+[Sequential(7, 7, 3)]
+[BatchNormalization]
+[Conv2D(4, 3, Stride = 2, Activation = Activation.Relu)]
+[GlobalAveragePooling2D]
+[Dense(3, Activation = Activation.Softmax)]
+public partial class GlobalPool;

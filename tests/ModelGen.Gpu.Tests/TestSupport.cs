@@ -59,7 +59,7 @@ internal static class Models
     public static float[] CpuPredictBatch(INetwork network, ReadOnlySpan<float> inputs) =>
         ModelGen.CompilerServices.GeneratedModel.PredictBatch((ModelGen.CompilerServices.IGeneratedNetwork)network, inputs);
 
-    public static readonly string[] All = ["ConvStack", "PaddedStack", "PoolFirst", "DenseOnly", "NoParameters", "LeNet5"];
+    public static readonly string[] All = ["ConvStack", "PaddedStack", "PoolFirst", "DenseOnly", "NoParameters", "LeNet5", "NormDrop", "GlobalPool"];
 
     public static INetwork Create(string name, int seed) => name switch
     {
@@ -69,18 +69,32 @@ internal static class Models
         "DenseOnly" => new DenseOnly(seed),
         "NoParameters" => new NoParameters(seed),
         "LeNet5" => new LeNet5(seed),
+        "NormDrop" => new NormDrop(seed),
+        "GlobalPool" => new GlobalPool(seed),
         _ => throw new ArgumentException(name),
     };
 
-    /// <summary>A network with Glorot kernels from <paramref name="seed"/> and non-zero biases, so every parameter matters.</summary>
+    /// <summary>
+    /// A network with Glorot kernels from <paramref name="seed"/>, non-zero biases and betas, gammas away from 1 and moving
+    /// statistics away from (0, 1), so every parameter and both modes matter.
+    /// </summary>
     public static INetwork Randomized(string name, int seed)
     {
         var network = Create(name, seed);
         var random = new Random(seed);
         foreach (var view in network.Description.ParameterViews)
         {
-            if (!view.Name.EndsWith("/bias", StringComparison.Ordinal)) continue;
-            foreach (ref var b in view.Of(network.Parameters)) b = (float)(random.NextDouble() - 0.5) * 0.2f;
+            var role = view.Name[(view.Name.LastIndexOf('/') + 1)..];
+            foreach (ref var v in view.Of(network.Parameters))
+            {
+                var u = (float)(random.NextDouble() - 0.5);
+                v = role switch
+                {
+                    "bias" or "beta" or "moving_mean" => 0.2f * u,
+                    "gamma" or "moving_variance" => 1f + u,
+                    _ => v,
+                };
+            }
         }
 
         return network;

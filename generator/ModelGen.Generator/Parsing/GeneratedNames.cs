@@ -43,7 +43,9 @@ internal static class GeneratedNames
         "PadLeft", "PoolSize", "Stride", "Pixels", "Epsilon", "Momentum", "OneMinusMomentum", "Layer", "DropThreshold", "KeepProbability",
         // GpuKernels and its per-layer classes (Conv2D_1_Gpu, ...; those follow the per-layer pattern).
         "GpuScratchLength", "PassAreaFloats", "InputFloats", "OutputFloats", "KernelLength", "LayerParameters", "GradientSlices", "WindowScale",
-        "ActivationBackward", "ParameterGradient", "InputGradient");
+        "ActivationBackward", "ParameterGradient", "InputGradient",
+        // BatchNormalization's kernels and limit in its per-layer GPU class.
+        "SampleSums", "Moments", "InferenceStatistics", "MovingAverage", "GradientSums", "GradientReduce", "StatisticsLimit");
 
     /// <summary>
     /// Per-layer members are named <c>{Kind}_{position}_{what}</c> (<c>Conv2D_1_Forward</c>, <c>Dense_6_Kernel</c>; fields

@@ -223,7 +223,7 @@ namespace LeNet5Sample
                 }
             }
 
-            /// <summary>The parameter gradients: slices of the gradient buffer at the parameters' offsets.</summary>
+            /// <summary>The gradients of the trainable parameters: slices of the gradient buffer at the parameters' offsets.</summary>
             private readonly ref struct WeightGradients
             {
                 /// <summary>d(loss)/d(conv2d/kernel), [5, 5, 1, 6].</summary>
@@ -342,6 +342,15 @@ namespace LeNet5Sample
                 // (conv2d_grad_out already includes the tanh derivative: the next layer's backward pass applied it)
                 // (no layer before this one has parameters: d(loss)/d(input) is not needed)
                 global::ModelGen.CompilerServices.Convolution.Backward<Conv2D_1_Shape>(pass, b.input, p.conv2d_kernel, b.conv2d_grad_out, g.conv2d_grad_kernel, g.conv2d_grad_bias, default, b.scratch);
+            }
+
+            /// <summary>
+            /// After a training <see cref="Forward"/> whose step was applied: moves each BatchNormalization layer's moving mean and
+            /// variance toward the pass's batch statistics (Keras: moving = moving * momentum + batch * (1 - momentum)).
+            /// </summary>
+            public static void UpdateStatistics(in global::ModelGen.CompilerServices.BatchPass pass, global::System.Span<float> parameters, global::System.Span<float> workspace)
+            {
+                // The network has no moving statistics: there is nothing to update.
             }
         }
     }

@@ -24,6 +24,9 @@ namespace LeNet5Sample
             /// <summary>Floats of parameter-gradient partial sums: the largest layer's batch slices × its parameters.</summary>
             private const int GpuScratchLength = 71148;
 
+            /// <summary>Floats of the workspace's pass area after the layer area (batch statistics), as in CpuPasses.</summary>
+            private const int PassAreaFloats = 0;
+
             private readonly global::System.Action<global::ILGPU.Index1D, int, int, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _conv2D_1_Forward;
             private readonly global::System.Action<global::ILGPU.Index1D, int, int, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _conv2D_1_ActivationBackward;
             private readonly global::System.Action<global::ILGPU.Index1D, int, int, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>> _conv2D_1_ParameterGradient;
@@ -49,7 +52,7 @@ namespace LeNet5Sample
 
             /// <summary>Compiles the kernels for <paramref name="accelerator"/>.</summary>
             public GpuKernels(global::ILGPU.Runtime.Accelerator accelerator)
-                : base(contractVersion: 1, LayerFloatsPerSample, GpuScratchLength)
+                : base(contractVersion: 2, LayerFloatsPerSample, GpuScratchLength, PassAreaFloats)
             {
                 _conv2D_1_Forward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, int, int, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Conv2D_1_Gpu.Forward);
                 _conv2D_1_ActivationBackward = global::ILGPU.Runtime.KernelLoaders.LoadAutoGroupedStreamKernel<global::ILGPU.Index1D, int, int, global::ILGPU.ArrayView<float>, global::ILGPU.ArrayView<float>>(accelerator, Conv2D_1_Gpu.ActivationBackward);
@@ -195,7 +198,7 @@ namespace LeNet5Sample
                 }
             }
 
-            /// <summary>The parameter gradients: views of the gradient buffer at the parameters' offsets.</summary>
+            /// <summary>The gradients of the trainable parameters: views of the gradient buffer at the parameters' offsets.</summary>
             private readonly struct WeightGradients
             {
                 /// <summary>d(loss)/d(conv2d/kernel), [5, 5, 1, 6].</summary>

@@ -45,8 +45,14 @@ namespace LeNet5Sample
     [global::System.CodeDom.Compiler.GeneratedCode("ModelGen.Generator", "0.1.0")]
     partial class LeNet5 : global::ModelGen.CompilerServices.IGeneratedNetwork
     {
-        /// <summary>Number of parameters (107,786).</summary>
+        /// <summary>Number of parameters, trainable and non-trainable (107,786): Keras's "Total params".</summary>
         public const int ParameterCount = 107786;
+
+        /// <summary>Number of trainable parameters (107,786), the first ones of <see cref="Parameters"/>: what the optimizer updates and a gradient holds.</summary>
+        public const int TrainableParameterCount = 107786;
+
+        /// <summary>Number of non-trainable parameters (0): BatchNormalization's moving statistics, after the trainable ones.</summary>
+        public const int NonTrainableParameterCount = 0;
 
         /// <summary>Input image height in pixels.</summary>
         public const int InputHeight = 28;
@@ -151,6 +157,7 @@ namespace LeNet5Sample
             inputShape: new int[] { 28, 28, 1 },
             outputLength: OutputLength,
             parameterCount: ParameterCount,
+            trainableParameterCount: TrainableParameterCount,
             microBatch: MicroBatch,
             softmaxOutput: true,
             architecture: Architecture,
@@ -316,5 +323,8 @@ namespace LeNet5Sample
 
         void global::ModelGen.CompilerServices.IGeneratedNetwork.Backward(in global::ModelGen.CompilerServices.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace, global::System.Span<float> gradient) =>
             CpuPasses.Backward(pass, parameters, workspace, gradient);
+
+        void global::ModelGen.CompilerServices.IGeneratedNetwork.UpdateStatistics(in global::ModelGen.CompilerServices.BatchPass pass, global::System.Span<float> parameters, global::System.Span<float> workspace) =>
+            CpuPasses.UpdateStatistics(pass, parameters, workspace);
     }
 }
