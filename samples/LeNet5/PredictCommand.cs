@@ -79,12 +79,12 @@ internal sealed class PredictCommand(SampleConsole console)
         {
             output.WriteLine($"True label: {truth} ({(truth == predicted ? "correct" : "wrong")})");
         }
-
-        if (a.Timing) output.WriteLine(TimingLine(model, input, first.Elapsed));
         else
         {
             output.WriteLine("True label: unknown (your own picture)");
         }
+
+        if (a.Timing) output.WriteLine(TimingLine(model, input, first.Elapsed));
 
         if (a.PngPath is { } png)
         {
