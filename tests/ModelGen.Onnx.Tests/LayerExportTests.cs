@@ -160,7 +160,7 @@ public sealed class LayerExportTests
         try
         {
             var files = new List<string>();
-            foreach (var name in Networks.Select(row => (string)row[0]))
+            foreach (var name in ((IEnumerable<object[]>)Networks).Select(row => (string)row[0]))
             {
                 var path = Path.Combine(folder, name + ".onnx");
                 OnnxExport.Save(Create(name), path);
