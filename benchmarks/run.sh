@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # LeNet-5 side by side: ModelGen, then the TorchSharp and PyTorch peers (one after the other, same data, same
-# threads), then a table of ratios. This is the command behind docs/benchmarks.md.
+# threads), then a table of ratios; ModelGen also prints where a training step's time goes (--profile). This is the command behind docs/benchmarks.md.
 #
 # usage: benchmarks/run.sh [--epochs N (2)] [--threads N (2)] [--limit N] [--seed N (42)]
 set -euo pipefail
@@ -14,7 +14,7 @@ data="$work/package/data"
 
 echo "== ModelGen (Release)"
 dotnet build "$here/ModelGen.Benchmarks/ModelGen.Benchmarks.csproj" -c Release --nologo -v quiet
-dotnet "$here/ModelGen.Benchmarks/bin/Release/net10.0/ModelGen.Benchmarks.dll" --data "$data" "$@" | tee "$work/modelgen.log"
+dotnet "$here/ModelGen.Benchmarks/bin/Release/net10.0/ModelGen.Benchmarks.dll" --data "$data" --profile "$@" | tee "$work/modelgen.log"
 
 "$here/run-peers.sh" --data "$data" "$@" | tee "$work/peers.log"
 
@@ -28,7 +28,8 @@ print()
 print(f"{'':22}" + "".join(f"{r['peer']:>14}" for r in rows) + ("   ModelGen / peer" if mg else ""))
 for key, label, higher in [("train_images_per_s", "train images/s", True), ("predict_us_median", "predict µs (median)", False),
                            ("infer_images_per_s", "inference images/s", True), ("final_accuracy", "final accuracy", True)]:
-    cells = "".join(f"{r[key]:>14,.4f}" if key == "final_accuracy" else f"{r[key]:>14,.0f}" for r in rows)
+    digits = {"final_accuracy": 4, "predict_us_median": 1}.get(key, 0)
+    cells = "".join(f"{r[key]:>14,.{digits}f}" for r in rows)
     ratios = ""
     if mg and key != "final_accuracy":
         ratios = "   " + "  ".join(f"{r['peer']}: {(mg[key] / r[key] if higher else r[key] / mg[key]):.1f}x" for r in rows if r is not mg)

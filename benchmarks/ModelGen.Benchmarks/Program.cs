@@ -1,5 +1,5 @@
 // ModelGen's side of the LeNet-5 benchmark; the peers (benchmarks/TorchSharpPeer, benchmarks/pytorch) measure the
-// same things the same way. Usage: ModelGen.Benchmarks [--epochs 2] [--threads 2] [--limit N] [--seed 42] [--data DIR]
+// same things the same way. Usage: ModelGen.Benchmarks [--epochs 2] [--threads 2] [--limit N] [--seed 42] [--data DIR] [--profile]
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
@@ -65,6 +65,10 @@ Console.WriteLine($"training: {trainRate:N0} images/s (median epoch {median:F2} 
 Console.WriteLine($"predict one image: {predictMicroseconds:F1} us (median)");
 Console.WriteLine($"batch inference (batch 100): {inferRate:N0} images/s");
 Console.WriteLine($"final evaluation: loss {evaluation.Loss:F4}, accuracy {evaluation.Accuracy:F4}");
+
+// (e) Where a step's time goes, against this machine's multiply-add peak.
+var peak = FmaPeak.Measure(options.Threads);
+double? floor = options.Profile ? LayerProfile.Print(train, options.Threads, peak) : null;
 var result = new Dictionary<string, object>
 {
     ["peer"] = "modelgen",
@@ -75,6 +79,8 @@ var result = new Dictionary<string, object>
     ["predict_us_median"] = Math.Round(predictMicroseconds, 2),
     ["infer_images_per_s"] = Math.Round(inferRate),
     ["final_accuracy"] = Math.Round(evaluation.Accuracy, 4),
+    ["fma_peak_gflops"] = Math.Round(peak, 1),
+    ["arithmetic_floor_images_per_s"] = floor is { } f ? Math.Round(f) : null!,
 };
 Console.WriteLine("RESULT " + JsonSerializer.Serialize(result));
 
@@ -95,13 +101,14 @@ static double Median(List<double> values)
 [Dense(10, Activation = Activation.Softmax)]
 public partial class LeNet5;
 
-internal sealed record Options(int Epochs, int Threads, int? Limit, int Seed, string? Data)
+internal sealed record Options(int Epochs, int Threads, int? Limit, int Seed, string? Data, bool Profile)
 {
     public static Options Parse(string[] args)
     {
         int epochs = 2, threads = 2, seed = 42;
         int? limit = null;
         string? data = null;
+        var profile = false;
         for (var i = 0; i < args.Length; i++)
         {
             string Next() => i + 1 < args.Length ? args[++i] : throw new ArgumentException($"{args[i]} needs a value");
@@ -112,10 +119,11 @@ internal sealed record Options(int Epochs, int Threads, int? Limit, int Seed, st
                 case "--limit": limit = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--seed": seed = int.Parse(Next(), CultureInfo.InvariantCulture); break;
                 case "--data": data = Next(); break;
+                case "--profile": profile = true; break;
                 default: throw new ArgumentException($"unknown option {args[i]}");
             }
         }
 
-        return new Options(epochs, threads, limit, seed, data);
+        return new Options(epochs, threads, limit, seed, data, profile);
     }
 }

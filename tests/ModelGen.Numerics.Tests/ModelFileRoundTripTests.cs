@@ -47,6 +47,98 @@ public sealed class ModelFileRoundTripTests : IDisposable
         Assert.Equal(model.Parameters, loaded.Parameters);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LoadFromStream_SeekableOrNot_GivesWhatLoadFromThePathGives(bool seekable)
+    {
+        var data = RandomData(20, 7);
+        var model = new LeNet5(seed: 8);
+        model.Fit(data, epochs: 1, batchSize: 8, seed: 9, progress: new ProgressReporter(TextWriter.Null, live: false));
+        var path = Path.Combine(_folder, "model.mgm");
+        model.Save(path);
+        var bytes = File.ReadAllBytes(path);
+
+        using Stream stream = seekable ? new MemoryStream(bytes) : new ForwardOnlyStream(bytes);
+        var fromStream = LeNet5.Load(stream, "upload.mgm");
+        var fromPath = LeNet5.Load(path);
+
+        Assert.Equal(
+            fromPath.Parameters.Select(BitConverter.SingleToInt32Bits),
+            fromStream.Parameters.Select(BitConverter.SingleToInt32Bits));
+        Assert.Equal(fromPath.Optimizer!.GetState().Iterations, fromStream.Optimizer!.GetState().Iterations);
+        Assert.Equal(fromPath.History!.Loss, fromStream.History!.Loss);
+        Assert.Equal(fromPath.Predict(data.Features(0)), fromStream.Predict(data.Features(0)));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void LoadFromStream_BadBytes_RefusedWithTheStreamsName(bool seekable)
+    {
+        var path = Path.Combine(_folder, "model.mgm");
+        new LeNet5(seed: 1).Save(path);
+        var good = File.ReadAllBytes(path);
+        var validPath = Path.Combine(_folder, "valid.mgm");
+        new LeNet5Valid(seed: 1).Save(validPath);
+
+        (byte[] Bytes, ModelFileError Reason)[] cases =
+        [
+            ("<!DOCTYPE html><html></html>"u8.ToArray(), ModelFileError.NotAModelFile),
+            (good[..(good.Length / 2)], ModelFileError.Truncated),
+            ([.. good, 0], ModelFileError.Corrupt),
+            ([], ModelFileError.Truncated),
+            (File.ReadAllBytes(validPath), ModelFileError.ArchitectureMismatch),
+        ];
+        foreach (var (bytes, reason) in cases)
+        {
+            using Stream stream = seekable ? new MemoryStream(bytes) : new ForwardOnlyStream(bytes);
+            var error = Assert.Throws<ModelFileException>(() => LeNet5.Load(stream, "picked.mgm"));
+            Assert.Equal(reason, error.Reason);
+            Assert.Equal("picked.mgm", error.FilePath);
+            Assert.Contains("'picked.mgm'", error.Message);
+        }
+    }
+
+    [Fact]
+    public void LoadFromStream_EndlessStreamAfterAValidPrefix_ReadsNoFurtherThanItsDeclaredLength()
+    {
+        var path = Path.Combine(_folder, "model.mgm");
+        new LeNet5(seed: 1).Save(path);
+        var good = File.ReadAllBytes(path);
+        using var endless = new ForwardOnlyStream(good, endless: true);
+
+        var error = Assert.Throws<ModelFileException>(() => LeNet5.Load(endless));
+
+        Assert.Equal(ModelFileError.Corrupt, error.Reason);
+        Assert.Equal("stream", error.FilePath);
+        Assert.Equal(good.Length + 1, endless.BytesRead);
+    }
+
+    /// <summary>A stream that cannot seek (as a download or upload stream): its bytes, then, if endless, zeros without end.</summary>
+    private sealed class ForwardOnlyStream(byte[] bytes, bool endless = false) : Stream
+    {
+        public long BytesRead { get; private set; }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = endless ? count : (int)Math.Min(count, bytes.Length - BytesRead);
+            for (var i = 0; i < n; i++) buffer[offset + i] = BytesRead + i < bytes.Length ? bytes[BytesRead + i] : (byte)0;
+            BytesRead += n;
+            return n;
+        }
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
     [Fact]
     public void Load_OfAnotherArchitecture_IsRefusedNamingBoth()
     {

@@ -376,6 +376,17 @@ internal static class ModelSurfaceEmitter
         w.Raw("return model;");
         w.Close();
         w.Raw();
+        w.Raw("/// <summary>");
+        w.Raw("/// Loads a model saved by <see cref=\"Save\"/> from <paramref name=\"stream\"/>, read from its position to its end (the bytes");
+        w.Raw("/// of a file, a download or a browser upload); refuses files of another architecture. <paramref name=\"name\"/> names the");
+        w.Raw("/// stream in error messages.");
+        w.Raw("/// </summary>");
+        w.Open($"public static {plan.ClassName} Load(global::System.IO.Stream stream, string? name = null)");
+        w.Line($"var model = new {plan.ClassName}(new float[ParameterCount]);");
+        w.Raw($"{model}.LoadInto(model, stream, name);");
+        w.Raw("return model;");
+        w.Close();
+        w.Raw();
     }
 
     private static string OnnxShape(Shape shape) =>

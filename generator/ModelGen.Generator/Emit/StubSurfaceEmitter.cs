@@ -99,6 +99,7 @@ internal static class StubSurfaceEmitter
             "public void ExportOnnx(string path)",
             "public void Save(string path)",
             $"public static {stub.ClassName} Load(string path)",
+            $"public static {stub.ClassName} Load(global::System.IO.Stream stream, string? name = null)",
         ];
         foreach (var method in methods)
         {

@@ -93,6 +93,9 @@ public static class GeneratedModel
     /// <summary>Behind the generated <c>Load</c>: fills a freshly constructed <paramref name="network"/> from <paramref name="path"/>.</summary>
     public static void LoadInto(IGeneratedNetwork network, string path) => ModelStore.LoadInto(network, path);
 
+    /// <summary>Behind the generated <c>Load(Stream)</c>: fills a freshly constructed <paramref name="network"/> from <paramref name="stream"/>.</summary>
+    public static void LoadInto(IGeneratedNetwork network, Stream stream, string? name) => ModelStore.LoadInto(network, stream, name);
+
     /// <summary>The network's passes, after checking that it was generated for this runtime's contract.</summary>
     internal static IGeneratedNetwork Passes(INetwork network)
     {

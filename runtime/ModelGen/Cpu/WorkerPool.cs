@@ -71,6 +71,15 @@ internal sealed unsafe class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>
+    /// Whether this process can start threads. Browser WebAssembly (Blazor) and WASI run .NET on one thread, where
+    /// <see cref="Thread.Start()"/> throws <see cref="PlatformNotSupportedException"/>: there every loop runs on the caller.
+    /// </summary>
+    public static bool CanStartThreads { get; } = !OperatingSystem.IsBrowser() && !OperatingSystem.IsWasi();
+
+    /// <summary>The threads to run with when <paramref name="requested"/> are asked for: one where threads cannot start.</summary>
+    public static int Usable(int requested, bool canStartThreads) => canStartThreads ? requested : 1;
+
     /// <summary>Threads that run items, the caller's included.</summary>
     public int WorkerCount { get; }
 

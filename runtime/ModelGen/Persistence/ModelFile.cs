@@ -132,6 +132,19 @@ public static class ModelFile
         return content;
     }
 
+    /// <summary>
+    /// Reads and fully validates a model file from <paramref name="stream"/> (from its position to its end: the bytes of a
+    /// file, a download or a browser upload), without comparing it to any model. <paramref name="name"/> names the
+    /// stream in error messages.
+    /// </summary>
+    /// <exception cref="ModelFileException">The bytes are not a model file, truncated, corrupt, of a newer format, or unreadable.</exception>
+    public static ModelFileContent Read(Stream stream, string? name = null)
+    {
+        var (content, shownAs) = ReadUnchecked(stream, name);
+        if (FirstNonFinite(content, null) is { } bad) throw NonFinite(shownAs, bad);
+        return content;
+    }
+
     /// <summary>Reads and validates everything but the finiteness of the numbers, which callers check with names for them.</summary>
     private static ModelFileContent ReadUnchecked(string path)
     {
@@ -163,36 +176,104 @@ public static class ModelFile
             throw Unreadable(path, e);
         }
 
-        using (file)
+        using (file) return ReadWithin(file, file.Length, path);
+    }
+
+    /// <summary>
+    /// <see cref="ReadUnchecked(string)"/> for a stream, and the name its errors show. A stream that cannot seek (a
+    /// network or upload stream) is first read into memory, as far as the length its prefix declares and one byte more
+    /// (to see whether it ends there): memory is bounded by what the header says, not by what the stream might send.
+    /// </summary>
+    private static (ModelFileContent Content, string Name) ReadUnchecked(Stream stream, string? name)
+    {
+        ArgumentNullException.ThrowIfNull(stream);
+        if (!stream.CanRead) throw new ArgumentException("The stream cannot be read.", nameof(stream));
+        name = ShownName(stream, name);
+        try
         {
-            try
+            if (stream.CanSeek) return (ReadWithin(stream, stream.Length - stream.Position, name), name);
+            using var buffered = Buffer(stream);
+            return (ReadWithin(buffered, buffered.Length, name), name);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException)
+        {
+            throw Unreadable(name, e);
+        }
+    }
+
+    /// <summary>What errors call a stream: the name given, a file stream's path, or "stream".</summary>
+    internal static string ShownName(Stream stream, string? name) => name ?? (stream is FileStream file ? file.Name : "stream");
+
+    private static MemoryStream Buffer(Stream stream)
+    {
+        var prefix = new byte[PrefixLength];
+        var got = ReadUpTo(stream, prefix);
+        var buffered = new MemoryStream();
+        buffered.Write(prefix, 0, got);
+        if (got == PrefixLength && prefix.AsSpan(0, Magic.Length).SequenceEqual(Magic))
+        {
+            var declared = BinaryPrimitives.ReadUInt64LittleEndian(prefix.AsSpan(12));
+            var remaining = (long)Math.Min(declared, long.MaxValue - 1) - PrefixLength + 1;
+            var chunk = new byte[81920];
+            while (remaining > 0)
             {
-                return ReadFrom(file, file.Length, path);
+                var n = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, remaining));
+                if (n == 0) break;
+                buffered.Write(chunk, 0, n);
+                remaining -= n;
             }
-            catch (EndOfStreamException e)
-            {
-                // The length was checked up front, so this means the file shrank while being read.
-                throw new ModelFileException(ModelFileError.Truncated, path,
-                    $"Model file '{path}' ended early while being read; another program may be writing it. Wait for it to finish and load again.", e);
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                throw Unreadable(path, e);
-            }
+        }
+
+        buffered.Position = 0;
+        return buffered;
+    }
+
+    /// <summary>Reads a model file of <paramref name="length"/> bytes from <paramref name="stream"/>.</summary>
+    private static ModelFileContent ReadWithin(Stream stream, long length, string path)
+    {
+        try
+        {
+            return ReadFrom(stream, length, path);
+        }
+        catch (EndOfStreamException e)
+        {
+            // The length was checked up front, so this means the file shrank while being read.
+            throw new ModelFileException(ModelFileError.Truncated, path,
+                $"Model file '{path}' ended early while being read; another program may be writing it. Wait for it to finish and load again.", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw Unreadable(path, e);
         }
     }
 
     /// <summary>
-    /// Reads a model file (as <see cref="Read"/>) and checks that it fits the running model <paramref name="expected"/>:
+    /// Reads a model file (as <see cref="Read(string)"/>) and checks that it fits the running model <paramref name="expected"/>:
     /// same architecture fingerprint and parameter count.
     /// </summary>
     /// <exception cref="ModelFileException">
-    /// Any <see cref="Read"/> error, or <see cref="ModelFileError.ArchitectureMismatch"/> / <see cref="ModelFileError.ParameterCountMismatch"/>.
+    /// Any <see cref="Read(string)"/> error, or <see cref="ModelFileError.ArchitectureMismatch"/> / <see cref="ModelFileError.ParameterCountMismatch"/>.
     /// </exception>
     public static ModelFileContent Load(string path, NetworkDescription expected)
     {
         ArgumentNullException.ThrowIfNull(expected);
-        var content = ReadUnchecked(path);
+        return CheckFits(ReadUnchecked(path), path, expected);
+    }
+
+    /// <summary>
+    /// Reads a model file from <paramref name="stream"/> (as <see cref="Read(Stream, string)"/>) and checks that it fits the
+    /// running model <paramref name="expected"/>, as <see cref="Load(string, NetworkDescription)"/> does for a file.
+    /// </summary>
+    /// <exception cref="ModelFileException">Any <see cref="Read(Stream, string)"/> error, or an architecture or parameter count mismatch.</exception>
+    public static ModelFileContent Load(Stream stream, string? name, NetworkDescription expected)
+    {
+        ArgumentNullException.ThrowIfNull(expected);
+        var (content, shownAs) = ReadUnchecked(stream, name);
+        return CheckFits(content, shownAs, expected);
+    }
+
+    private static ModelFileContent CheckFits(ModelFileContent content, string path, NetworkDescription expected)
+    {
         // The fingerprint decides, not the class name: the same architecture under another class name loads.
         if (!string.Equals(content.Fingerprint, expected.Fingerprint, StringComparison.OrdinalIgnoreCase))
         {

@@ -4,7 +4,7 @@ namespace ModelGen;
 
 /// <summary>Everything a model file holds: the weights, the architecture they belong to, and optionally the optimizer state and training history.</summary>
 /// <remarks>
-/// <see cref="ModelFile.Save(string, ModelFileContent)"/> writes exactly these values and <see cref="ModelFile.Read"/> returns them bit for bit
+/// <see cref="ModelFile.Save(string, ModelFileContent)"/> writes exactly these values and <see cref="ModelFile.Read(string)"/> returns them bit for bit
 /// (parameters and optimizer slots included, negative zeros and subnormals too). Every parameter and slot value must be
 /// finite: NaN and infinities are refused on save and on read.
 /// </remarks>

@@ -36,7 +36,24 @@ public static class ModelStore
     public static void LoadInto(INetwork network, string path)
     {
         ArgumentNullException.ThrowIfNull(network);
-        var content = ModelFile.Load(path, network.Description);
+        Fill(network, ModelFile.Load(path, network.Description), path);
+    }
+
+    /// <summary>
+    /// Loads a model file from <paramref name="stream"/> (from its position to its end) into <paramref name="network"/>,
+    /// as <see cref="LoadInto(INetwork, string)"/> does from a file; <paramref name="name"/> names the stream in errors.
+    /// </summary>
+    /// <exception cref="ModelFileException">The bytes are not a model file of this architecture, or are damaged.</exception>
+    public static void LoadInto(INetwork network, Stream stream, string? name = null)
+    {
+        ArgumentNullException.ThrowIfNull(network);
+        ArgumentNullException.ThrowIfNull(stream);
+        name = ModelFile.ShownName(stream, name);
+        Fill(network, ModelFile.Load(stream, name, network.Description), name);
+    }
+
+    private static void Fill(INetwork network, ModelFileContent content, string path)
+    {
         var optimizer = content.Optimizer is { } state ? RestoreOptimizer(state, path) : null;
         TrainingHistory? history;
         try

@@ -111,7 +111,7 @@ internal static class Inference
 internal static class InferenceEngines
 {
     private static readonly ConditionalWeakTable<INetwork, CpuEngine> s_engines = new();
-    private static readonly Lazy<WorkerPool> s_pool = new(() => new WorkerPool(Math.Clamp(Environment.ProcessorCount, 1, WorkerPool.MaxWorkers)));
+    private static readonly Lazy<WorkerPool> s_pool = new(() => new WorkerPool(Trainer.ThreadCount(threads: null, "threads")));
 
     public static Lease Lease(INetwork network)
     {

@@ -168,15 +168,23 @@ public static class Trainer
         new SeededRandom(((long)seed << 20) ^ epoch).Shuffle(order);
     }
 
-    /// <summary>The thread count to run with: <paramref name="threads"/>, or all cores; refused outside 1..<see cref="MaxThreads"/>.</summary>
-    internal static int ThreadCount(int? threads, string parameter)
+    /// <summary>
+    /// The thread count to run with: <paramref name="threads"/>, or all cores; refused outside 1..<see cref="MaxThreads"/>.
+    /// Where threads cannot start (browser WebAssembly) it is one, whatever was asked: the results are the same for any
+    /// thread count, so this changes nothing but the speed.
+    /// </summary>
+    internal static int ThreadCount(int? threads, string parameter) =>
+        ThreadCount(threads, parameter, Environment.ProcessorCount, Cpu.WorkerPool.CanStartThreads);
+
+    /// <summary><see cref="ThreadCount(int?, string)"/> on a machine of <paramref name="processorCount"/> cores.</summary>
+    internal static int ThreadCount(int? threads, string parameter, int processorCount, bool canStartThreads)
     {
         if (threads is { } n && (n < 1 || n > MaxThreads))
         {
-            throw new ArgumentOutOfRangeException(parameter, n, $"Threads is {n}; it must be 1 to {MaxThreads} (this machine has {Environment.ProcessorCount} cores).");
+            throw new ArgumentOutOfRangeException(parameter, n, $"Threads is {n}; it must be 1 to {MaxThreads} (this machine has {processorCount} cores).");
         }
 
-        return Math.Min(threads ?? Environment.ProcessorCount, MaxThreads);
+        return Cpu.WorkerPool.Usable(Math.Clamp(threads ?? processorCount, 1, MaxThreads), canStartThreads);
     }
 
     /// <summary>Refuses a network whose weights are not all finite: it would train, evaluate and predict nothing but NaN.</summary>

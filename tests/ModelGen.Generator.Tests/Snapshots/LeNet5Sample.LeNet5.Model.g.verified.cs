@@ -316,6 +316,18 @@ namespace LeNet5Sample
             return model;
         }
 
+        /// <summary>
+        /// Loads a model saved by <see cref="Save"/> from <paramref name="stream"/>, read from its position to its end (the bytes
+        /// of a file, a download or a browser upload); refuses files of another architecture. <paramref name="name"/> names the
+        /// stream in error messages.
+        /// </summary>
+        public static LeNet5 Load(global::System.IO.Stream stream, string? name = null)
+        {
+            var model = new LeNet5(new float[ParameterCount]);
+            global::ModelGen.CompilerServices.GeneratedModel.LoadInto(model, stream, name);
+            return model;
+        }
+
         long global::ModelGen.CompilerServices.IGeneratedNetwork.WorkspaceLength(int capacity) => CpuPasses.WorkspaceLength(capacity);
 
         void global::ModelGen.CompilerServices.IGeneratedNetwork.Forward(in global::ModelGen.CompilerServices.BatchPass pass, global::System.ReadOnlySpan<float> parameters, global::System.Span<float> workspace) =>
