@@ -29,6 +29,7 @@ internal static class Commands
             BuildTrain(console, mnistDir),
             BuildPredict(console, mnistDir),
             BuildEvaluate(console, mnistDir),
+            BuildExport(console),
         };
         return root;
     }
@@ -94,6 +95,7 @@ internal static class Commands
         var png = new Option<string?>("--png") { Description = "Also write a PNG: the digit beside a bar chart of the ten probabilities.", HelpName = "FILE" };
         var image = new Option<string?>("--image") { Description = "Classify your own picture (PNG or JPEG, any size, dark-on-light or light-on-dark).", HelpName = "FILE" };
         var noColor = new Option<bool>("--no-color") { Description = "Draw the digit with plain characters, without colour codes." };
+        var timing = new Option<bool>("--timing") { Description = "Also print how long the prediction took (the first, and the median of 1,000 more)." };
         index.Validators.Add(r =>
         {
             if (r.Tokens.Count == 1 && int.TryParse(r.Tokens[0].Value, out var n) && n < 0)
@@ -104,7 +106,7 @@ internal static class Commands
 
         var command = new Command("predict", "Predict the digit of one image: a random final-evaluation image, a chosen one, or your own picture.")
         {
-            model, seed, index, png, image, noColor,
+            model, seed, index, png, image, noColor, timing,
         };
         command.Validators.Add(r =>
         {
@@ -119,6 +121,7 @@ internal static class Commands
             PngPath = parse.GetValue(png),
             ImagePath = parse.GetValue(image),
             NoColor = parse.GetValue(noColor),
+            Timing = parse.GetValue(timing),
             MnistDirectory = parse.GetValue(mnistDir),
         }));
         return command;
@@ -145,6 +148,26 @@ internal static class Commands
             All = parse.GetValue(all),
             Threads = parse.GetValue(threads),
             MnistDirectory = parse.GetValue(mnistDir),
+        }));
+        return command;
+    }
+
+    private static Command BuildExport(SampleConsole console)
+    {
+        var model = ModelOption();
+        var onnx = new Option<string?>("--onnx")
+        {
+            Description = "The ONNX file to write (default: model.onnx beside the model file).",
+            HelpName = "FILE",
+        };
+        var command = new Command("export", "Write the model as an ONNX model (input [N, 28, 28, 1] scaled as in training, output the ten probabilities).")
+        {
+            model, onnx,
+        };
+        command.SetAction(parse => new ExportCommand(console).Run(new ExportArguments
+        {
+            ModelPath = ModelFileIn(parse.GetValue(model)!),
+            OnnxPath = parse.GetValue(onnx),
         }));
         return command;
     }

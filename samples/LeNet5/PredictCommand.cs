@@ -12,6 +12,7 @@ internal sealed class PredictArguments
     public string? PngPath { get; init; }
     public string? ImagePath { get; init; }
     public bool NoColor { get; init; }
+    public bool Timing { get; init; }
     public string? MnistDirectory { get; init; }
 }
 
@@ -72,7 +73,9 @@ internal sealed class PredictCommand(SampleConsole console)
         }
 
         var input = features ?? [.. pixels.Select(p => p * scale)];
+        var first = System.Diagnostics.Stopwatch.StartNew();
         var probabilities = model.Predict(input);
+        first.Stop();
         var ranked = Enumerable.Range(0, probabilities.Length).OrderByDescending(d => probabilities[d]).ThenBy(d => d).ToArray();
         var predicted = ranked[0];
 
@@ -91,6 +94,8 @@ internal sealed class PredictCommand(SampleConsole console)
         {
             output.WriteLine("True label: unknown (your own picture)");
         }
+
+        if (a.Timing) output.WriteLine(TimingLine(model, input, first.Elapsed));
 
         if (a.PngPath is { } png)
         {
@@ -126,4 +131,27 @@ internal sealed class PredictCommand(SampleConsole console)
         if (!string.IsNullOrEmpty(Environment.GetEnvironmentVariable("NO_COLOR"))) return false;
         return Environment.GetEnvironmentVariable("TERM") is not "dumb";
     }
+
+    /// <summary>
+    /// The first prediction's time (in a JIT build it includes compiling the network's code) and the median of
+    /// <see cref="TimedPredictions"/> more of the same image into one buffer, as an application predicting one image at a time sees it.
+    /// </summary>
+    private static string TimingLine(LeNet5 model, float[] input, TimeSpan first)
+    {
+        var result = new float[LeNet5.OutputLength];
+        var ticks = new long[TimedPredictions];
+        for (var i = 0; i < ticks.Length; i++)
+        {
+            var start = System.Diagnostics.Stopwatch.GetTimestamp();
+            model.Predict(input, result);
+            ticks[i] = System.Diagnostics.Stopwatch.GetTimestamp() - start;
+        }
+
+        Array.Sort(ticks);
+        var median = ticks[ticks.Length / 2] * 1e6 / System.Diagnostics.Stopwatch.Frequency;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"Predict time: first {first.TotalMilliseconds:F2} ms, then median {median:F1} µs over {TimedPredictions:N0} more");
+    }
+
+    private const int TimedPredictions = 1000;
 }

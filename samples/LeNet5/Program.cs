@@ -7,7 +7,7 @@ namespace LeNet5Sample;
 
 /// <summary>
 /// The Keras LeNet-5 tutorial's two programs as one command-line tool: <c>train</c> (program 1), <c>predict</c>
-/// (program 2) and <c>evaluate</c>.
+/// (program 2), <c>evaluate</c> and <c>export</c> (to ONNX).
 /// </summary>
 public static class Program
 {
@@ -118,7 +118,7 @@ public static class Program
             _ => null,
         };
         if (option is not null && !message.Contains(option.Name, StringComparison.Ordinal)) message = $"{option.Name}: {message}";
-        if (message == "Required command was not provided") message = "choose a command: train, predict or evaluate";
+        if (message == "Required command was not provided") message = "choose a command: train, predict, evaluate or export";
         return message;
     }
 

@@ -169,7 +169,6 @@ internal sealed record TrainingSettings(
     bool RawPixels, int Seed, int BatchSize, int? Limit, string? DataDirectory = null, bool ImageFolder = false, bool Augment = false,
     string? LearningRateSchedule = null, int? ScheduleEpochs = null)
 {
-    private static readonly JsonSerializerOptions s_json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     /// <summary>What each pixel is multiplied by before it enters the network.</summary>
     [JsonIgnore]
@@ -197,7 +196,7 @@ internal sealed record TrainingSettings(
 
         try
         {
-            return JsonSerializer.Deserialize<TrainingSettings>(text, s_json)
+            return JsonSerializer.Deserialize(text, TrainingSettingsJson.Default.TrainingSettings)
                 ?? throw new SampleException($"{path} holds no settings; delete it (inputs are then scaled x/255) or train the model again.");
         }
         catch (JsonException e)
@@ -211,7 +210,7 @@ internal sealed record TrainingSettings(
     {
         using var file = AtomicFile.Create(PathFor(modelPath));
         var stream = WrapSaveStream?.Invoke(file.Path, file.Stream) ?? file.Stream;
-        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, s_json) + "\n"));
+        stream.Write(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(this, TrainingSettingsJson.Default.TrainingSettings) + "\n"));
         stream.Flush();
         file.Commit();
     }
@@ -222,3 +221,11 @@ internal sealed record TrainingSettings(
     /// <summary>Wraps the stream <see cref="SaveFor"/> writes (given the settings file's full path): tests inject a full disk through it.</summary>
     internal static Func<string, Stream, Stream>? WrapSaveStream { get; set; }
 }
+
+/// <summary>
+/// The settings file's JSON contract, written by System.Text.Json's source generator: no reflection at run time, so
+/// the settings load in a NativeAOT build (reflection-based serialization is disabled there).
+/// </summary>
+[JsonSourceGenerationOptions(WriteIndented = true, PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(TrainingSettings))]
+internal sealed partial class TrainingSettingsJson : JsonSerializerContext;

@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using ModelGen;
 using ModelGen.Gpu;
 
@@ -36,12 +37,32 @@ internal static class TrainingDevices
         _ => throw new SampleException($"--device must be auto, cpu or gpu, not '{value}'.", Program.ExitUsage),
     };
 
+    /// <summary>Why a NativeAOT build of this program trains on the CPU only.</summary>
+    public const string NativeBuildHasNoGpu =
+        "GPU training needs the JIT build of this program: ILGPU, which runs the GPU kernels, generates their code at run time, " +
+        "which a NativeAOT binary cannot do";
+
     public static ITrainingBackend Select(DeviceChoice choice, int threads)
+    {
+        if (choice == DeviceChoice.Cpu) return new CpuBackend($"cpu ({threads} threads)");
+
+        // A constant false in a NativeAOT build: the compiler drops SelectWithGpu, so ILGPU is not even linked in.
+        if (!RuntimeFeature.IsDynamicCodeSupported)
+        {
+            return choice == DeviceChoice.Gpu
+                ? throw new SampleException(
+                    $"--device gpu: {NativeBuildHasNoGpu}. Run `dotnet run --project samples/LeNet5 -c Release -- train --device gpu`, or train on the CPU with --device cpu.",
+                    Program.ExitUsage)
+                : new CpuBackend($"cpu ({threads} threads; {NativeBuildHasNoGpu})");
+        }
+
+        return SelectWithGpu(choice, threads);
+    }
+
+    private static ITrainingBackend SelectWithGpu(DeviceChoice choice, int threads)
     {
         switch (choice)
         {
-            case DeviceChoice.Cpu:
-                return new CpuBackend($"cpu ({threads} threads)");
             case DeviceChoice.Gpu:
                 return FindGpu() is { } name
                     ? new GpuBackend(name)

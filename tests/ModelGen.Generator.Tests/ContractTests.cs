@@ -19,6 +19,9 @@ public class ContractTests
     // the runtime that generated code touches must live in a CompilerServices namespace (ModelGen's or ModelGen.Gpu's).
     private static readonly string[] DescriptionRecords = ["ModelGen.LayerDescription", "ModelGen.ParameterView"];
 
+    // The user surface's enums, whose values the layer table records (a layer's padding and activation).
+    private static readonly string[] SurfaceEnums = ["ModelGen.Padding", "ModelGen.Activation"];
+
     /// <summary>Every layer kind, padding, stride and activation, so every emitter path is walked.</summary>
     private const string EveryLayerKind = """
         using ModelGen;
@@ -63,7 +66,8 @@ public class ContractTests
 
                 var type = symbol.ContainingType;
                 var typeName = type.ToDisplayString();
-                if (symbol is IMethodSymbol { MethodKind: MethodKind.Constructor } && DescriptionRecords.Contains(typeName)) continue;
+                if (symbol is IMethodSymbol { MethodKind: MethodKind.Constructor } or IPropertySymbol && DescriptionRecords.Contains(typeName)) continue;
+                if (symbol is IFieldSymbol { IsConst: true } && SurfaceEnums.Contains(typeName)) continue;
                 if (type.ContainingNamespace.ToDisplayString() == runtime.Name + ".CompilerServices")
                 {
                     contractTypes.Add(type.OriginalDefinition);

@@ -9,21 +9,21 @@ namespace ModelGen.Generator.Tests;
 /// </summary>
 public class PlannerTests
 {
-    private static ShapedLayer Conv(int position, Shape input, Shape output, int filters, int kernel, int stride = 1,
+    internal static ShapedLayer Conv(int position, Shape input, Shape output, int filters, int kernel, int stride = 1,
         PaddingKind padding = PaddingKind.Valid, int padTop = 0, int padLeft = 0, ActivationKind activation = ActivationKind.None) =>
         new(position, LayerKind.Conv2D, input, output, filters, kernel, stride, padding, padTop, padLeft, activation);
 
-    private static ShapedLayer Pool(int position, LayerKind kind, Shape input, Shape output, int size, int stride) =>
+    internal static ShapedLayer Pool(int position, LayerKind kind, Shape input, Shape output, int size, int stride) =>
         new(position, kind, input, output, 0, size, stride, PaddingKind.Valid, 0, 0, ActivationKind.None);
 
-    private static ShapedLayer Flatten(int position, Shape input) =>
+    internal static ShapedLayer Flatten(int position, Shape input) =>
         new(position, LayerKind.Flatten, input, Shape.Flat((int)input.Length), 0, 0, 0, PaddingKind.Valid, 0, 0, ActivationKind.None);
 
-    private static ShapedLayer Dense(int position, int inputs, int units, ActivationKind activation = ActivationKind.None) =>
+    internal static ShapedLayer Dense(int position, int inputs, int units, ActivationKind activation = ActivationKind.None) =>
         new(position, LayerKind.Dense, Shape.Flat(inputs), Shape.Flat(units), units, 0, 0, PaddingKind.Valid, 0, 0, activation);
 
     /// <summary>The sample's LeNet-5 ('same' padding both convolutions).</summary>
-    private static ModelPlan LeNet5() => ModelPlanner.Plan("LeNet5Sample", "LeNet5", Shape.Image(28, 28, 1),
+    internal static ModelPlan LeNet5() => ModelPlanner.Plan("LeNet5Sample", "LeNet5", Shape.Image(28, 28, 1),
     [
         Conv(1, Shape.Image(28, 28, 1), Shape.Image(28, 28, 6), 6, 5, padding: PaddingKind.Same, padTop: 2, padLeft: 2, activation: ActivationKind.Tanh),
         Pool(2, LayerKind.MaxPool2D, Shape.Image(28, 28, 6), Shape.Image(14, 14, 6), 2, 2),

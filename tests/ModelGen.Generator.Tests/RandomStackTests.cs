@@ -50,25 +50,58 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
 
         output.WriteLine($"{Stacks} stacks: {diagnosed} diagnosed, {valid.Count} generated, compiled and run");
         var ran = 0;
-        foreach (var group in valid.Chunk(ModelsPerAssembly))
+        var exports = Directory.CreateTempSubdirectory("modelgen-random-onnx-");
+        var onnxTime = new System.Diagnostics.Stopwatch();
+        try
         {
-            var run = GeneratorHarness.Run(group);
-            var assembly = run.Load();
-            foreach (var type in assembly.GetTypes().Where(t => typeof(INetwork).IsAssignableFrom(t)))
+            foreach (var group in valid.Chunk(ModelsPerAssembly))
             {
-                RunOnce(type);
-                ran++;
+                var run = GeneratorHarness.Run(group);
+                var assembly = run.Load();
+                foreach (var type in assembly.GetTypes().Where(t => typeof(INetwork).IsAssignableFrom(t)))
+                {
+                    var onnx = RunOnce(type, valid.Single(s => s.Contains($"partial class {type.Name};", StringComparison.Ordinal)), onnxTime);
+                    File.WriteAllBytes(Path.Combine(exports.FullName, type.Name + ".onnx"), onnx);
+                    ran++;
+                }
             }
+
+            Assert.Equal(valid.Count, ran);
+            onnxTime.Start();
+            CheckExports(exports.FullName);
+            onnxTime.Stop();
+            output.WriteLine($"ONNX export, ONNX Runtime and onnx.checker took {onnxTime.Elapsed.TotalSeconds:F1} s of this test");
+        }
+        finally
+        {
+            exports.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>onnx.checker, with full shape inference, accepts every export (where python3 with onnx is installed).</summary>
+    private void CheckExports(string folder)
+    {
+        if (ModelGen.Onnx.Tests.OnnxCheck.PythonWithOnnx is not { } python)
+        {
+            Assert.False(Environment.GetEnvironmentVariable("CI") == "true", "CI needs python3 with onnx (Debian python3-onnx): .ci/run installs it.");
+            output.WriteLine("python3 with onnx not found: the exports were checked by ONNX Runtime only.");
+            return;
         }
 
-        Assert.Equal(valid.Count, ran);
+        var files = Directory.GetFiles(folder, "*.onnx").Order(StringComparer.Ordinal).ToList();
+        var errors = ModelGen.Onnx.Tests.OnnxCheck.CheckerErrors(python, files);
+        Assert.True(errors.Count == 0, "onnx.checker rejects exports:\n" + string.Join("\n", errors));
+        output.WriteLine($"onnx.checker accepted all {files.Count} exports");
     }
 
     private static bool IsGenerated(Diagnostic d) =>
         d.Location.SourceTree?.FilePath.EndsWith(".g.cs", StringComparison.Ordinal) == true;
 
-    /// <summary>Forward and backward on random data: outputs and loss must be finite.</summary>
-    private static void RunOnce(Type type)
+    /// <summary>
+    /// Forward and backward on random data: outputs and loss must be finite; the workspace constant is what the engine
+    /// allocates; the ONNX export computes the same outputs in ONNX Runtime. Returns the export.
+    /// </summary>
+    private static byte[] RunOnce(Type type, string source, System.Diagnostics.Stopwatch onnxTime)
     {
         var network = (ModelGen.CompilerServices.IGeneratedNetwork)Activator.CreateInstance(type, [(int?)7])!;
         var d = network.Description;
@@ -81,6 +114,11 @@ public class RandomStackTests(Xunit.Abstractions.ITestOutputHelper output)
         Assert.True(float.IsFinite(loss), $"{type.Name}: loss {loss}");
         Assert.All(gradient, v => Assert.True(float.IsFinite(v), $"{type.Name}: non-finite gradient"));
         Assert.Equal(type.GetField("ParameterCount")!.GetValue(null), d.ParameterCount);
+        Assert.Equal(sizeof(float) * network.WorkspaceLength(32), type.GetField("WorkspaceBytesPerBatch")!.GetValue(null));
+        onnxTime.Start();
+        var onnx = ModelGen.Onnx.Tests.OnnxCheck.AssertMatchesModelGen(network, inputs, $"{type.Name}:\n{source}");
+        onnxTime.Stop();
+        return onnx;
     }
 
     /// <summary>A random model: mostly plausible stacks, with a fair share of mistakes of every kind.</summary>

@@ -27,7 +27,8 @@ namespace ModelGen.Numerics.Tests
             // gamma + beta = 32 trainable and moving mean + variance = 32 not. Total 512 = 480 trainable + 32.
             Assert.Equal(512, Models.Keras.BatchNorm16.ParameterCount);
             AssertCounts(Models.Keras.BatchNorm16.ModelDescription, Models.Keras.BatchNorm16.Summary, 512, 480, 32, [448, 64]);
-            Assert.Contains(" batch_normalization (BatchNorm  (None, 6, 6, 16)         64\n", Models.Keras.BatchNorm16.Summary);
+            // Keras's wrapped name, then the parameters and (a column Keras lacks) the multiply-adds, 6·6·16 = 576.
+            Assert.Contains(" batch_normalization (BatchNorm  (None, 6, 6, 16)         64" + new string(' ', 14) + "576\n", Models.Keras.BatchNorm16.Summary);
         }
 
         [Fact]

@@ -31,9 +31,14 @@ public sealed class ConsumerFixture : IDisposable
 
     public IReadOnlyDictionary<string, string> Environment { get; }
 
-    /// <summary>A new console project that references the ModelGen package, with the given source files.</summary>
-    public string CreateProject(string name, IReadOnlyDictionary<string, string> files)
+    /// <summary>
+    /// A new console project that references the ModelGen package (and the optional packages named in
+    /// <paramref name="optionalPackages"/>, e.g. ModelGen.Plotting, at the same version), with the given source files.
+    /// </summary>
+    public string CreateProject(string name, IReadOnlyDictionary<string, string> files, params string[] optionalPackages)
     {
+        var references = string.Concat(optionalPackages.Select(id =>
+            $"\n        <PackageReference Include=\"{id}\" Version=\"{PackageUnderTest.Version}\" />"));
         var folder = Directory.CreateDirectory(Path.Combine(Root, name)).FullName;
         File.WriteAllText(Path.Combine(folder, name + ".csproj"), $"""
             <Project Sdk="Microsoft.NET.Sdk">
@@ -45,7 +50,7 @@ public sealed class ConsumerFixture : IDisposable
                 <TreatWarningsAsErrors>true</TreatWarningsAsErrors>
               </PropertyGroup>
               <ItemGroup>
-                <PackageReference Include="ModelGen" Version="{PackageUnderTest.Version}" />
+                <PackageReference Include="ModelGen" Version="{PackageUnderTest.Version}" />{references}
               </ItemGroup>
             </Project>
             """);
@@ -55,7 +60,7 @@ public sealed class ConsumerFixture : IDisposable
 
     /// <summary>
     /// The repository's remote package sources, plus this machine's packages folder as a read-only source for the
-    /// third-party packages (fast, and offline once restored). Source mapping takes ModelGen (and ModelGen.Gpu) from the fresh feed
+    /// third-party packages (fast, and offline once restored). Source mapping takes ModelGen (and ModelGen.Gpu, ModelGen.Plotting) from the fresh feed
     /// and nowhere else; the repository's local folders (artifacts/packages) are left out, they may hold an older pack.
     /// </summary>
     private static string NuGetConfig(string feed)
@@ -81,10 +86,20 @@ public sealed class ConsumerFixture : IDisposable
             new XElement("packageSourceMapping",
                 new XElement("packageSource", new XAttribute("key", "modelgen-local"),
                     new XElement("package", new XAttribute("pattern", "ModelGen")),
-                    new XElement("package", new XAttribute("pattern", "ModelGen.Gpu"))),
+                    new XElement("package", new XAttribute("pattern", "ModelGen.Gpu")),
+                    new XElement("package", new XAttribute("pattern", "ModelGen.Plotting"))),
                 sources.Select(s => new XElement("packageSource", new XAttribute("key", s.Key),
                     new XElement("package", new XAttribute("pattern", "*"))))));
         return config.ToString();
+    }
+
+    /// <summary>The packages (id, lower case) in the restore graph of the consumer in <paramref name="project"/>: obj/project.assets.json's libraries.</summary>
+    public static IReadOnlyList<string> RestoredPackages(string project)
+    {
+        using var assets = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(project, "obj", "project.assets.json")));
+        return [.. assets.RootElement.GetProperty("libraries").EnumerateObject()
+            .Select(library => library.Name[..library.Name.IndexOf('/')].ToLowerInvariant())
+            .Order()];
     }
 
     public void Dispose()

@@ -47,6 +47,8 @@ public class ConsumerTests(PackageUnderTest package)
         var history = model.Fit(data, epochs: 1, batchSize: count, seed: 1, progress: new ProgressReporter(TextWriter.Null, live: false));
         Print("trained", model.Parameters);
         Console.WriteLine(FormattableString.Invariant($"loss {loss:R} {history.Loss[0]:R}"));
+        model.ExportOnnx("tiny.onnx");
+        Console.WriteLine($"onnx {new FileInfo("tiny.onnx").Length}");
 
         static void Print(string name, float[] values) =>
             Console.WriteLine(name + " " + string.Join(" ", values.Select(v => v.ToString("R", CultureInfo.InvariantCulture))));
@@ -63,6 +65,15 @@ public class ConsumerTests(PackageUnderTest package)
         var version = PackageUnderTest.Version;
         var restored = Path.Combine(fixture.PackagesFolder, "modelgen", version, $"modelgen.{version}.nupkg");
         Assert.Equal(File.ReadAllBytes(package.NupkgPath), File.ReadAllBytes(restored));
+
+        // A CPU-only consumer: neither the GPU library nor a graphics library (nor their native assets) is restored.
+        var restoredPackages = ConsumerFixture.RestoredPackages(project);
+        Assert.Contains("modelgen", restoredPackages);
+        Assert.DoesNotContain(restoredPackages, id => id.StartsWith("ilgpu", StringComparison.Ordinal)
+            || id.StartsWith("skiasharp", StringComparison.Ordinal) || id.StartsWith("scottplot", StringComparison.Ordinal)
+            || id.StartsWith("modelgen.", StringComparison.Ordinal));
+        Assert.DoesNotContain(Directory.EnumerateFiles(Path.Combine(project, "bin", "Release", "net10.0"), "*", SearchOption.AllDirectories),
+            f => Path.GetFileName(f).Contains("Skia", StringComparison.OrdinalIgnoreCase) || Path.GetFileName(f).Contains("ILGPU", StringComparison.OrdinalIgnoreCase));
 
         var (runExit, output) = Dotnet.Run(project, fixture.Environment, Path.Combine(project, "bin", "Release", "net10.0", "Consumer.dll"));
         Assert.True(runExit == 0, "The consumer failed:\n" + output);
@@ -98,6 +109,42 @@ public class ConsumerTests(PackageUnderTest package)
         var losses = Floats(lines["loss"]);
         Assert.InRange(losses[0], 0.5, 3.0);           // about ln 3 for an untrained 3-class softmax
         Assert.Equal(losses[0], losses[1], 1e-5);      // Fit's loss is the same batch before its step
+
+        // ONNX export is in the lean package: 151 floats of initializers and a handful of nodes.
+        Assert.InRange(long.Parse(lines["onnx"], CultureInfo.InvariantCulture), 151 * sizeof(float), 64 * 1024);
+    }
+
+    [Fact]
+    public void PlottingConsumer_RestoresScottPlotThroughModelGenPlotting_AndDrawsAHistory()
+    {
+        const string program = """
+            using ModelGen;
+
+            var features = new float[12 * Tiny.InputLength];
+            for (var i = 0; i < features.Length; i++) features[i] = (i % 17) / 17f;
+            var labels = new int[12];
+            for (var i = 0; i < labels.Length; i++) labels[i] = i % Tiny.OutputLength;
+            var history = new Tiny(seed: 3).Fit(new Dataset(features, labels, Tiny.InputLength), epochs: 2, batchSize: 4, seed: 1,
+                progress: new ProgressReporter(TextWriter.Null, live: false));
+            HistoryPlot.SavePng(history, "history.png");
+            Console.WriteLine(new FileInfo("history.png").Length);
+            """;
+        var project = fixture.CreateProject("PlottingConsumer", new Dictionary<string, string> { ["Model.cs"] = Model, ["Program.cs"] = program }, "ModelGen.Plotting");
+        var (buildExit, buildOutput) = Dotnet.Run(project, fixture.Environment, "build", "-c", "Release", "-nologo", "-nodeReuse:false", "-p:UseSharedCompilation=false");
+        Assert.True(buildExit == 0, "dotnet build of the plotting consumer failed:\n" + buildOutput);
+
+        // The graphics libraries come with the plotting package, and only the GPU library stays out.
+        var restoredPackages = ConsumerFixture.RestoredPackages(project);
+        Assert.Contains("modelgen.plotting", restoredPackages);
+        Assert.Contains("scottplot", restoredPackages);
+        Assert.Contains(restoredPackages, id => id.StartsWith("skiasharp", StringComparison.Ordinal));
+        Assert.DoesNotContain(restoredPackages, id => id.StartsWith("ilgpu", StringComparison.Ordinal));
+
+        var (runExit, output) = Dotnet.Run(project, fixture.Environment, Path.Combine(project, "bin", "Release", "net10.0", "PlottingConsumer.dll"));
+        Assert.True(runExit == 0, "The plotting consumer failed:\n" + output);
+        var png = File.ReadAllBytes(Path.Combine(project, "history.png"));
+        Assert.Equal(long.Parse(output.Trim(), CultureInfo.InvariantCulture), png.Length);
+        Assert.Equal(new byte[] { 0x89, (byte)'P', (byte)'N', (byte)'G' }, png[..4]);
     }
 
     [Fact]

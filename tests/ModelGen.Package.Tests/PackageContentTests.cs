@@ -106,7 +106,8 @@ public class PackageContentTests(PackageUnderTest package)
         var group = Assert.Single(metadata.Element(Nuspec + "dependencies")!.Elements(Nuspec + "group"));
         Assert.Equal("net10.0", group.Attribute("targetFramework")!.Value);
         var dependencies = group.Elements(Nuspec + "dependency").ToDictionary(d => d.Attribute("id")!.Value, d => d.Attribute("version")!.Value);
-        string[] runtime = ["MessagePack", "ScottPlot"];
+        // No graphics library (ScottPlot, SkiaSharp: ModelGen.Plotting) and no GPU library (ILGPU: ModelGen.Gpu).
+        string[] runtime = ["Google.Protobuf", "MessagePack"];
         Assert.Equal(runtime, dependencies.Keys.Order());
         foreach (var id in runtime) Assert.Equal(central[id], dependencies[id]);
     }

@@ -48,6 +48,9 @@ public sealed class PackageUnderTest : IDisposable
     /// <summary>Path of the optional image-folder package ModelGen.Vision.{Version}.nupkg.</summary>
     public string VisionNupkgPath => Require($"ModelGen.Vision.{Version}.nupkg");
 
+    /// <summary>Path of the optional plotting package ModelGen.Plotting.{Version}.nupkg.</summary>
+    public string PlottingNupkgPath => Require($"ModelGen.Plotting.{Version}.nupkg");
+
     /// <summary>Path of the symbols package ModelGen.{Version}.snupkg.</summary>
     public string SymbolsPath => Require($"ModelGen.{Version}.snupkg");
 

@@ -1,5 +1,7 @@
+using System.Collections.Generic;
 using System.Globalization;
 using System.Linq;
+using static System.FormattableString;
 using ModelGen.Generator.Model;
 using ModelGen.Generator.Planning;
 
@@ -77,6 +79,7 @@ internal static class ModelSurfaceEmitter
         w.Raw("/// </summary>");
         w.Line($"public const int MicroBatch = {plan.MicroBatch};");
         w.Raw();
+        Costs(w, plan.Costs);
         w.Raw("/// <summary>Canonical text of the layer spec.</summary>");
         w.Raw($"public const string Architecture = {SourceWriter.String(plan.Architecture)};");
         w.Raw();
@@ -93,6 +96,47 @@ internal static class ModelSurfaceEmitter
         }
 
         w.Outdent();
+        w.Raw();
+    }
+
+    /// <summary>The exact costs as constants; their doc comments (the hover) say what each counts.</summary>
+    private static void Costs(SourceWriter w, ModelCosts costs)
+    {
+        w.Raw("/// <summary>");
+        w.Line($"/// Multiply-adds of one sample's forward pass, {costs.ForwardMultiplyAdds:N0}: each convolution's output values times its");
+        w.Raw("/// window (kernel height x width x input channels), each dense layer's inputs times its units. Pooling, activations and");
+        w.Raw("/// biases multiply nothing and are not counted.");
+        w.Raw("/// </summary>");
+        w.Line($"public const long ForwardMultiplyAdds = {costs.ForwardMultiplyAdds};");
+        w.Raw();
+        w.Raw("/// <summary>");
+        w.Line($"/// Multiply-adds of one sample's training step, {costs.TrainingMultiplyAdds:N0}: the forward pass, every kernel gradient (as many");
+        w.Raw("/// as the layer's forward pass) and every input gradient a trainable layer before it needs (as many again). The");
+        w.Raw("/// optimizer's update runs once per batch, not per sample, and is not counted.");
+        w.Raw("/// </summary>");
+        w.Line($"public const long TrainingMultiplyAddsPerSample = {costs.TrainingMultiplyAdds};");
+        w.Raw();
+        w.Line($"/// <summary>Bytes of the parameters, ParameterCount floats: {SourceWriter.Xml(SummaryEmitter.Bytes(costs.ParameterBytes))}. A gradient of them is as large.</summary>");
+        w.Line($"public const long ParameterBytes = {costs.ParameterBytes};");
+        w.Raw();
+        w.Raw("/// <summary>");
+        w.Line($"/// Bytes of the optimizer state with Adam, Fit's default: {SourceWriter.Xml(SummaryEmitter.Bytes(costs.OptimizerStateBytes))}, two moments per");
+        w.Raw("/// trainable parameter. SGD with momentum keeps one float per parameter (ParameterBytes), plain SGD none.");
+        w.Raw("/// </summary>");
+        w.Line($"public const long OptimizerStateBytes = {costs.OptimizerStateBytes};");
+        w.Raw();
+        w.Raw("/// <summary>");
+        w.Line($"/// Bytes one sample's forward pass writes, its input, every layer's output and the logits: {SourceWriter.Xml(SummaryEmitter.Bytes(costs.ActivationBytesPerSample))}.");
+        w.Raw("/// Prediction needs this per sample in flight; training keeps it for the backward pass.");
+        w.Raw("/// </summary>");
+        w.Line($"public const long ActivationBytesPerSample = {costs.ActivationBytesPerSample};");
+        w.Raw();
+        w.Raw("/// <summary>");
+        w.Line($"/// Bytes of the CPU workspace of one training pass of a batch of {costs.WorkspaceBatchSize}, Fit's default batch size: {SourceWriter.Xml(SummaryEmitter.Bytes(costs.WorkspaceBytesPerBatch))}.");
+        w.Raw("/// It holds the inputs, activations and their gradients of every sample, and the kernels' scratch. Training memory is about");
+        w.Raw("/// ParameterBytes twice (parameters and their gradient) + OptimizerStateBytes + this.");
+        w.Raw("/// </summary>");
+        w.Line($"public const long WorkspaceBytesPerBatch = {costs.WorkspaceBytesPerBatch};");
         w.Raw();
     }
 
@@ -115,7 +159,7 @@ internal static class ModelSurfaceEmitter
         w.OpenBrace();
         foreach (var layer in plan.Layers)
         {
-            w.Raw($"new global::ModelGen.LayerDescription({SourceWriter.String(layer.KerasName)}, {SourceWriter.String(layer.Kind.ToString())}, {SourceWriter.IntArray(ShapeArray(layer.Output))}, {layer.ParameterCount.ToString(CultureInfo.InvariantCulture)}),");
+            LayerEntry(w, layer);
         }
 
         w.Close(",");
@@ -135,6 +179,46 @@ internal static class ModelSurfaceEmitter
         w.Raw();
         w.Raw("global::ModelGen.NetworkDescription global::ModelGen.INetwork.Description => s_description;");
         w.Raw();
+    }
+
+    /// <summary>
+    /// One row of the layer table the runtime reads (the ONNX exporter among others): the layer's kind, shapes and
+    /// arguments as the plan has them, so nothing is re-derived at run time.
+    /// </summary>
+    private static void LayerEntry(SourceWriter w, LayerPlan layer)
+    {
+        var head = $"new global::ModelGen.LayerDescription({SourceWriter.String(layer.KerasName)}, {SourceWriter.String(layer.Kind.ToString())}, " +
+                   $"{SourceWriter.IntArray(ShapeArray(layer.Output))}, {layer.ParameterCount.ToString(CultureInfo.InvariantCulture)})";
+        var properties = new List<string>
+        {
+            $"InputShape = {SourceWriter.IntArray(ShapeArray(layer.Input))}",
+        };
+        switch (layer.Kind)
+        {
+            case LayerKind.Conv2D:
+                properties.Add(Invariant($"KernelSize = {layer.KernelSize}"));
+                properties.Add(Invariant($"Stride = {layer.Stride}"));
+                properties.Add(Invariant($"Padding = global::ModelGen.Padding.{layer.Padding}"));
+                properties.Add(Invariant($"PadTop = {layer.PadTop}"));
+                properties.Add(Invariant($"PadLeft = {layer.PadLeft}"));
+                break;
+            case LayerKind.MaxPool2D:
+            case LayerKind.AvgPool2D:
+                properties.Add(Invariant($"KernelSize = {layer.KernelSize}"));
+                properties.Add(Invariant($"Stride = {layer.Stride}"));
+                break;
+            case LayerKind.BatchNormalization:
+                properties.Add($"Epsilon = {ModelPlanner.Number(layer.Epsilon)}");
+                properties.Add($"Momentum = {ModelPlanner.Number(layer.Momentum)}");
+                break;
+            case LayerKind.Dropout:
+                properties.Add($"Rate = {ModelPlanner.Number(layer.Rate)}");
+                break;
+        }
+
+        if (layer.Kind is LayerKind.Conv2D or LayerKind.Dense) properties.Add(Invariant($"Activation = global::ModelGen.Activation.{layer.Activation}"));
+        properties.Add(Invariant($"MultiplyAdds = {layer.MultiplyAdds}"));
+        w.Raw(string.Format(CultureInfo.InvariantCulture, "{0} {{ {1} }},", head, string.Join(", ", properties)));
     }
 
     private static int[] ShapeArray(Shape shape) =>
@@ -280,6 +364,12 @@ internal static class ModelSurfaceEmitter
         w.Raw("/// </summary>");
         w.Raw($"public float ComputeGradients(global::ModelGen.Dataset batch, global::System.Span<float> gradient) => {model}.ComputeGradients(this, batch, gradient);");
         w.Raw();
+        w.Raw("/// <summary>");
+        w.Raw("/// Writes the network as an ONNX model (opset 13) to <paramref name=\"path\"/>, atomically: input <c>input</c>");
+        w.Line($"/// {SourceWriter.Xml(OnnxShape(plan.Input))} float, scaled as in training; output <c>{(plan.SoftmaxOutput ? "probabilities" : "outputs")}</c> [N, {plan.Output.Length}], what <see cref=\"PredictBatch\"/> returns.");
+        w.Raw("/// </summary>");
+        w.Raw($"public void ExportOnnx(string path) => {model}.ExportOnnx(this, path);");
+        w.Raw();
         w.Raw("/// <summary>Saves parameters, optimizer state and history to <paramref name=\"path\"/> (atomically: a failed save keeps the previous file).</summary>");
         w.Raw($"public void Save(string path) => {model}.Save(this, path);");
         w.Raw();
@@ -302,6 +392,9 @@ internal static class ModelSurfaceEmitter
         w.Close();
         w.Raw();
     }
+
+    private static string OnnxShape(Shape shape) =>
+        shape.IsImage ? $"[N, {shape.Height}, {shape.Width}, {shape.Channels}]" : $"[N, {shape.Length}]";
 
     private static void Passes(SourceWriter w)
     {

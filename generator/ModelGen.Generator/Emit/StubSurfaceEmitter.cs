@@ -51,6 +51,12 @@ internal static class StubSurfaceEmitter
         w.Raw("public const int OutputLength = 0;");
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
         w.Raw("public const int MicroBatch = 0;");
+        foreach (var cost in new[] { "ForwardMultiplyAdds", "TrainingMultiplyAddsPerSample", "ParameterBytes", "OptimizerStateBytes", "ActivationBytesPerSample", "WorkspaceBytesPerBatch" })
+        {
+            w.Raw("/// <summary>Not known while the model has errors.</summary>");
+            w.Raw($"public const long {cost} = 0;");
+        }
+
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
         w.Raw("public const string Architecture = \"\";");
         w.Raw("/// <summary>Not known while the model has errors.</summary>");
@@ -92,6 +98,7 @@ internal static class StubSurfaceEmitter
             GeneratedCode.FitDeclaration,
             "public global::ModelGen.EvaluationResult Evaluate(global::ModelGen.Dataset data)",
             $"public float ComputeGradients(global::ModelGen.Dataset batch, {Span} gradient)",
+            "public void ExportOnnx(string path)",
             "public void Save(string path)",
             $"public static {stub.ClassName} Load(string path)",
             $"public static {stub.ClassName} Load(global::System.IO.Stream stream, string? name = null)",

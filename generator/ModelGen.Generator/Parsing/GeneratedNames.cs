@@ -21,7 +21,9 @@ internal static class GeneratedNames
         "ParameterCount", "TrainableParameterCount", "NonTrainableParameterCount", "InputHeight", "InputWidth", "InputChannels", "InputLength", "OutputLength", "MicroBatch",
         "Architecture", "Fingerprint", "Summary", "s_description", "ModelDescription", "Description", "Parameters",
         "Optimizer", "History", "ClassNames", "Initialize", "Predict", "PredictBatch", "PredictClass", "Fit", "Evaluate",
-        "ComputeGradients", "Save", "Load",
+        "ComputeGradients", "Save", "Load", "ExportOnnx",
+        "ForwardMultiplyAdds", "TrainingMultiplyAddsPerSample", "ParameterBytes", "OptimizerStateBytes",
+        "ActivationBytesPerSample", "WorkspaceBytesPerBatch",
         // The CPU passes (CpuEmitter).
         "CpuPasses", "Forward", "Backward", "UpdateStatistics", "WorkspaceLength",
         // The ILGPU kernels (GpuEmitter, where ModelGen.Gpu is referenced): the explicit kernel-source member and the kernel set.

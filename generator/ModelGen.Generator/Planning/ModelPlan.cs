@@ -71,7 +71,8 @@ internal sealed record PassBufferPlan(string Identifier, string Description, int
 /// <c>capacity</c> samples keeps each buffer as <c>capacity × PerSample</c> floats at <c>capacity × OffsetPerSample</c> in
 /// the layer area of the workspace, sample after sample, each in the layer's channels-last layout.
 /// </summary>
-internal sealed record BufferPlan(string Identifier, string Description, Shape Shape, long OffsetPerSample)
+/// <param name="IsGradient">True for a gradient buffer, which only training passes write.</param>
+internal sealed record BufferPlan(string Identifier, string Description, Shape Shape, long OffsetPerSample, bool IsGradient = false)
 {
     public long PerSample => Shape.Length;
 }
@@ -99,6 +100,7 @@ internal sealed record LayerPlan(
     string? OutputGradientBuffer,
     bool RunsBackward,
     long MultiplyAdds,
+    long BackwardMultiplyAdds,
     int GpuGradientSlices,
     double Rate = 0,
     double Momentum = LayerSpec.DefaultMomentum,
@@ -176,6 +178,7 @@ internal sealed record LayerPlan(
 /// <param name="Buffers">The layer area of a pass's workspace, in order (the contract's input, logits and logits_grad come before it).</param>
 /// <param name="MicroBatch">Samples one evaluation or prediction pass runs at once: as many as keep the buffers within about 4 MB, at most 64.</param>
 /// <param name="GpuScratchLength">Floats of the GPU's gradient partial sums (the largest layer's slices × parameters).</param>
+/// <param name="Costs">Multiply-adds and memory, exactly.</param>
 internal sealed record ModelPlan(
     string Namespace,
     string ClassName,
@@ -191,7 +194,8 @@ internal sealed record ModelPlan(
     long ForwardMultiplyAdds,
     int GpuScratchLength,
     EquatableArray<PassBufferPlan> PassBuffers,
-    int PassFloats)
+    int PassFloats,
+    ModelCosts Costs)
 {
     public string FullName => Namespace.Length == 0 ? ClassName : Namespace + "." + ClassName;
 

@@ -11,7 +11,7 @@ namespace ModelGen.Generator.Planning;
 /// Turns checked layer shapes into the <see cref="ModelPlan"/>: Keras names, the parameter layout (Keras layouts; the
 /// trainable tensors first in layer order — kernel then bias, gamma then beta — then the non-trainable ones, moving mean
 /// then moving variance, so the optimizer updates one contiguous prefix), fan-in and fan-out of each kernel, every buffer of a pass with its name and place, which layers
-/// run backward and which compute d(loss)/d(input), costs, the evaluation micro-batch and the GPU's gradient slicing. It
+/// run backward and which compute d(loss)/d(input), costs (<see cref="ModelCosts"/>), the evaluation micro-batch and the GPU's gradient slicing. It
 /// owns every decision the emitters act on; it is pure, so the plan tests need no compiler.
 /// </summary>
 internal static class ModelPlanner
@@ -104,7 +104,7 @@ internal static class ModelPlanner
                 outputGradient = isLast ? ContractBuffers.LogitsGradient : GradientOf(output);
                 if (!isLast && s.Kind != LayerKind.Flatten)
                 {
-                    gradients.Add(new BufferPlan(outputGradient, $"d(loss)/d({output})", s.Output, 0));
+                    gradients.Add(new BufferPlan(outputGradient, $"d(loss)/d({output})", s.Output, 0, IsGradient: true));
                 }
             }
 
@@ -130,6 +130,7 @@ internal static class ModelPlanner
                 OutputGradientBuffer: outputGradient,
                 RunsBackward: runsBackward,
                 MultiplyAdds: MultiplyAdds(s),
+                BackwardMultiplyAdds: ModelCosts.BackwardMultiplyAdds(MultiplyAdds(s), hasParameters, needsInputGradient),
                 GpuGradientSlices: s.Kind is LayerKind.Conv2D or LayerKind.Dense ? GpuSlices(tensors.Sum(t => t.Length)) : 1,
                 Rate: s.Rate,
                 Momentum: s.Momentum,
@@ -172,9 +173,10 @@ internal static class ModelPlanner
         var gpuScratch = layers.Where(l => l.HasParameters && l.GpuGradientSlices > 1)
             .Select(l => (long)l.GpuGradientSlices * l.ParameterCount).DefaultIfEmpty(0).Max();
         var architecture = Architecture(input, shaped);
+        var costs = ModelCosts.Of(input, layers, buffers, offset, passOffset, stateOffset, trainableCount);
         return new ModelPlan(
             ns, className, input, layers.ToEquatableArray(), buffers.ToEquatableArray(), stateOffset, trainableCount, offset, microBatch,
-            architecture, Fingerprint(architecture), layers.Sum(l => l.MultiplyAdds), (int)gpuScratch, passBuffers.ToEquatableArray(), passOffset);
+            architecture, Fingerprint(architecture), costs.ForwardMultiplyAdds, (int)gpuScratch, passBuffers.ToEquatableArray(), passOffset, costs);
     }
 
     /// <summary>Trainable parameters of a layer: Conv2D's and Dense's kernel and bias, BatchNormalization's gamma and beta.</summary>

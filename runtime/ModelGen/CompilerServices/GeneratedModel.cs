@@ -90,6 +90,9 @@ public static class GeneratedModel
     /// <summary>Behind the generated <c>Save</c>.</summary>
     public static void Save(IGeneratedNetwork network, string path) => ModelStore.Save(network, path);
 
+    /// <summary>Behind the generated <c>ExportOnnx</c>.</summary>
+    public static void ExportOnnx(IGeneratedNetwork network, string path) => OnnxExport.Save(network, path);
+
     /// <summary>Behind the generated <c>Load</c>: fills a freshly constructed <paramref name="network"/> from <paramref name="path"/>.</summary>
     public static void LoadInto(IGeneratedNetwork network, string path) => ModelStore.LoadInto(network, path);
 

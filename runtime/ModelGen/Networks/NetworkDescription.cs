@@ -116,12 +116,52 @@ public sealed class NetworkDescription
     }
 }
 
-/// <summary>One layer of a generated network.</summary>
-/// <param name="Name">Keras-style name, e.g. <c>conv2d_1</c>.</param>
-/// <param name="Kind">Layer type: Conv2D, MaxPool2D, AvgPool2D, Flatten or Dense.</param>
+/// <summary>
+/// One layer of a generated network, as the generator planned it: its kind, shapes and arguments. Exporters (ONNX) and
+/// tools read the network's structure from here rather than re-deriving it.
+/// </summary>
+/// <param name="Name">Keras-style name, e.g. <c>conv2d_1</c>; its parameters are the views <c>Name/kernel</c> and <c>Name/bias</c> (BatchNormalization: <c>Name/gamma</c>, <c>/beta</c>, <c>/moving_mean</c>, <c>/moving_variance</c>).</param>
+/// <param name="Kind">Layer type: Conv2D, MaxPool2D, AvgPool2D, Flatten, Dense, BatchNormalization, Dropout or GlobalAveragePooling2D.</param>
 /// <param name="OutputShape">Shape of one sample's output.</param>
 /// <param name="ParameterCount">Parameters of this layer, trainable and non-trainable (Keras's "Param #").</param>
-public sealed record LayerDescription(string Name, string Kind, int[] OutputShape, int ParameterCount);
+public sealed record LayerDescription(string Name, string Kind, int[] OutputShape, int ParameterCount)
+{
+    /// <summary>Shape of one sample's input: { height, width, channels } or { length }.</summary>
+    public int[] InputShape { get; init; } = [];
+
+    /// <summary>Side of the square window: the kernel of a Conv2D, the pool of a pooling layer; 0 for other layers.</summary>
+    public int KernelSize { get; init; }
+
+    /// <summary>Step of the window in both directions (Conv2D and pooling); 0 for other layers.</summary>
+    public int Stride { get; init; }
+
+    /// <summary>A Conv2D's padding mode (pooling is always <see cref="ModelGen.Padding.Valid"/>).</summary>
+    public Padding Padding { get; init; }
+
+    /// <summary>
+    /// Zero rows above the input of a 'same' Conv2D (0 for 'valid'). The rows below are what the windows need beyond the
+    /// input and the top padding: ((OutputHeight - 1) · Stride + KernelSize) - InputHeight - PadTop, at least 0.
+    /// </summary>
+    public int PadTop { get; init; }
+
+    /// <summary>Zero columns left of the input of a 'same' Conv2D (0 for 'valid'); the right ones follow as for <see cref="PadTop"/>.</summary>
+    public int PadLeft { get; init; }
+
+    /// <summary>The activation of a Conv2D or Dense layer (<see cref="ModelGen.Activation.None"/> for other layers).</summary>
+    public Activation Activation { get; init; }
+
+    /// <summary>BatchNormalization's epsilon, added to the variance before its square root; 0 for other layers.</summary>
+    public double Epsilon { get; init; }
+
+    /// <summary>BatchNormalization's momentum (how much of the moving statistics a step keeps); 0 for other layers.</summary>
+    public double Momentum { get; init; }
+
+    /// <summary>Dropout's rate, the fraction of values training drops; 0 for other layers.</summary>
+    public double Rate { get; init; }
+
+    /// <summary>Multiply-adds of this layer's forward pass for one sample.</summary>
+    public long MultiplyAdds { get; init; }
+}
 
 /// <summary>A named slice of the parameter buffer.</summary>
 /// <param name="Name">Keras-style name, e.g. <c>conv2d/kernel</c>.</param>

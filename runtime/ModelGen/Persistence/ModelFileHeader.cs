@@ -1,8 +1,6 @@
 using System;
 using System.Buffers;
 using MessagePack;
-using MessagePack.Formatters;
-using MessagePack.Resolvers;
 
 namespace ModelGen;
 
@@ -38,20 +36,38 @@ internal sealed class ModelFileHeader
     internal const int MaxSlots = 64;
     internal const int MaxOffsetMinutes = 14 * 60;
 
-    public static readonly MessagePackSerializerOptions Options = MessagePackSerializerOptions.Standard
-        .WithResolver(CompositeResolver.Create([HeaderFormatter.Instance], [BuiltinResolver.Instance]))
-        .WithSecurity(MessagePackSecurity.UntrustedData);
+    /// <summary>
+    /// Bounds the nesting a reader follows (a crafted header cannot overflow the stack). The header is read and written
+    /// with MessagePack's reader and writer directly, never through its serializer and resolvers, which find formatters by
+    /// reflection and generate code at run time: so model files work under NativeAOT and trimming.
+    /// </summary>
+    private static readonly MessagePackSecurity Security = MessagePackSecurity.UntrustedData;
 
-    public byte[] Serialize() => MessagePackSerializer.Serialize(this, Options);
+    public byte[] Serialize()
+    {
+        var buffer = new ArrayBufferWriter<byte>(256);
+        var writer = new MessagePackWriter(buffer);
+        HeaderFormatter.Write(ref writer, this);
+        writer.Flush();
+        return buffer.WrittenSpan.ToArray();
+    }
 
     /// <summary>Parses <paramref name="bytes"/>, which must hold exactly one header; throws <see cref="MessagePackSerializationException"/> otherwise.</summary>
     public static ModelFileHeader Deserialize(ReadOnlyMemory<byte> bytes)
     {
-        var header = MessagePackSerializer.Deserialize<ModelFileHeader>(bytes, Options, out var read);
-        if (header is null || read != bytes.Length)
+        var reader = new MessagePackReader(bytes);
+        ModelFileHeader header;
+        try
         {
-            throw new MessagePackSerializationException("The header has trailing bytes.");
+            header = HeaderFormatter.Read(ref reader);
         }
+        catch (Exception e) when (e is not MessagePackSerializationException)
+        {
+            // Truncation (EndOfStreamException), nesting beyond the bound, numbers out of range: all mean a damaged header.
+            throw new MessagePackSerializationException("The header cannot be read.", e);
+        }
+
+        if (!reader.End) throw new MessagePackSerializationException("The header has trailing bytes.");
         return header;
     }
 
@@ -63,13 +79,10 @@ internal sealed class ModelFileHeader
         public int SlotCount;
     }
 
-    private sealed class HeaderFormatter : IMessagePackFormatter<ModelFileHeader?>
+    private static class HeaderFormatter
     {
-        public static readonly HeaderFormatter Instance = new();
-
-        public void Serialize(ref MessagePackWriter writer, ModelFileHeader? value, MessagePackSerializerOptions options)
+        public static void Write(ref MessagePackWriter writer, ModelFileHeader value)
         {
-            ArgumentNullException.ThrowIfNull(value);
             var partlyTrainable = value.TrainableParameterCount != value.ParameterCount;
             writer.WriteMapHeader(7 + (partlyTrainable ? 1 : 0) + (value.ClassNames is null ? 0 : 1));
             writer.Write("modelType");
@@ -125,11 +138,11 @@ internal sealed class ModelFileHeader
             }
         }
 
-        public ModelFileHeader? Deserialize(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        public static ModelFileHeader Read(ref MessagePackReader reader)
         {
             var header = new ModelFileHeader();
             var seen = 0;
-            options.Security.DepthStep(ref reader);
+            Security.DepthStep(ref reader);
             var count = ReadMapHeader(ref reader);
             for (var i = 0; i < count; i++)
             {
@@ -159,7 +172,7 @@ internal sealed class ModelFileHeader
                         seen |= 16;
                         break;
                     case "optimizer":
-                        header.Optimizer = reader.TryReadNil() ? null : ReadOptimizer(ref reader, options);
+                        header.Optimizer = reader.TryReadNil() ? null : ReadOptimizer(ref reader);
                         seen |= 32;
                         break;
                     case "history":
@@ -175,7 +188,7 @@ internal sealed class ModelFileHeader
                         seen |= 64;
                         break;
                     case "classNames":
-                        options.Security.DepthStep(ref reader);
+                        Security.DepthStep(ref reader);
                         var names = new string[ReadArrayHeader(ref reader)];
                         for (var j = 0; j < names.Length; j++) names[j] = ReadText(ref reader);
                         reader.Depth--;
@@ -183,7 +196,7 @@ internal sealed class ModelFileHeader
                         break;
                     default:
                         // Format 1 readers ignore keys they do not know (documented in docs/model-files.md).
-                        SkipValue(ref reader, options);
+                        SkipValue(ref reader);
                         break;
                 }
             }
@@ -193,11 +206,11 @@ internal sealed class ModelFileHeader
             return header;
         }
 
-        private static OptimizerHeader ReadOptimizer(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        private static OptimizerHeader ReadOptimizer(ref MessagePackReader reader)
         {
             var o = new OptimizerHeader();
             var seen = 0;
-            options.Security.DepthStep(ref reader);
+            Security.DepthStep(ref reader);
             var count = ReadMapHeader(ref reader);
             for (var i = 0; i < count; i++)
             {
@@ -209,7 +222,7 @@ internal sealed class ModelFileHeader
                         seen |= 2;
                         break;
                     case "hyperparameters":
-                        options.Security.DepthStep(ref reader);
+                        Security.DepthStep(ref reader);
                         var n = ReadArrayHeader(ref reader);
                         var list = new (string, double)[n];
                         for (var j = 0; j < n; j++)
@@ -227,7 +240,7 @@ internal sealed class ModelFileHeader
                         seen |= 8;
                         break;
                     default:
-                        SkipValue(ref reader, options);
+                        SkipValue(ref reader);
                         break;
                 }
             }
@@ -264,24 +277,24 @@ internal sealed class ModelFileHeader
             reader.ReadString() ?? throw Invalid("text field is nil");
 
         // Iterative over siblings, recursive only per nesting level, and that level is capped by the security
-        // options' maximum depth, so crafted nesting cannot overflow the stack.
-        private static void SkipValue(ref MessagePackReader reader, MessagePackSerializerOptions options)
+        // security bound's maximum depth, so crafted nesting cannot overflow the stack.
+        private static void SkipValue(ref MessagePackReader reader)
         {
             switch (reader.NextMessagePackType)
             {
                 case MessagePackType.Array:
                 {
-                    options.Security.DepthStep(ref reader);
+                    Security.DepthStep(ref reader);
                     var n = ReadArrayHeader(ref reader);
-                    for (var i = 0; i < n; i++) SkipValue(ref reader, options);
+                    for (var i = 0; i < n; i++) SkipValue(ref reader);
                     reader.Depth--;
                     break;
                 }
                 case MessagePackType.Map:
                 {
-                    options.Security.DepthStep(ref reader);
+                    Security.DepthStep(ref reader);
                     var n = ReadMapHeader(ref reader);
-                    for (var i = 0; i < 2 * n; i++) SkipValue(ref reader, options);
+                    for (var i = 0; i < 2 * n; i++) SkipValue(ref reader);
                     reader.Depth--;
                     break;
                 }
