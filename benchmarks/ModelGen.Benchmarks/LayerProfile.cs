@@ -146,6 +146,7 @@ internal static class LayerProfile
         using var engine = new CpuEngine(model, threads);
         engine.BeginFit(train, Batch, adam, seed: 1, augmenter: null);
         var order = Enumerable.Range(0, train.Count).ToArray();
+        new Random(7).Shuffle(order); // batches of scattered samples, as an epoch's shuffle gives
         engine.BeginEpoch(epoch: 1, order);
         var steps = train.Count / Batch;
         var next = 0;
