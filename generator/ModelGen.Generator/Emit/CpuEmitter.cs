@@ -157,33 +157,7 @@ internal static class CpuEmitter
         w.Raw("/// <summary>The buffers of one pass, each holding [capacity, ...] floats, sample after sample, channels last.</summary>");
         w.Raw("private readonly ref struct Buffers");
         w.OpenBrace();
-        var batchedInput = GeneratedCode.Batched(plan.Input);
-        var batchedOutput = GeneratedCode.Batched(plan.Output);
-        w.Raw($"/// <summary>The inputs, {batchedInput}.</summary>");
-        w.Line($"public readonly {Span} {ContractBuffers.Input};");
-        w.Raw();
-        w.Raw($"/// <summary>The last layer's values before any softmax, {batchedOutput}.</summary>");
-        w.Line($"public readonly {Span} {ContractBuffers.Logits};");
-        w.Raw();
-        w.Raw($"/// <summary>d(loss)/d(logits), {batchedOutput}.</summary>");
-        w.Line($"public readonly {Span} {ContractBuffers.LogitsGradient};");
-        foreach (var b in plan.Buffers)
-        {
-            w.Raw();
-            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}, {GeneratedCode.Batched(b.Shape)}.</summary>");
-            w.Line($"public readonly {Span} {b.Identifier};");
-        }
-
-        foreach (var b in plan.PassBuffers)
-        {
-            w.Raw();
-            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}.</summary>");
-            w.Line($"public readonly {Span} {b.Identifier};");
-        }
-
-        w.Raw();
-        w.Raw("/// <summary>Kernel scratch.</summary>");
-        w.Line($"public readonly {Span} scratch;");
+        GeneratedCode.BufferFields(w, plan, Span, "Kernel scratch.");
         w.Raw();
         w.Line($"public Buffers({Span} workspace, int capacity)");
         w.OpenBrace();

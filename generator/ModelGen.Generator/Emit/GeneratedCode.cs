@@ -96,6 +96,41 @@ internal static class GeneratedCode
     };
 
     /// <summary>A shape as comments show it: 14x14x6, or batched [N, 14, 14, 6].</summary>
+    /// <summary>
+    /// The fields of a pass's <c>Buffers</c> struct — input, logits, their gradient, every planned buffer and pass area,
+    /// then the scratch — each of <paramref name="viewType"/> with its shape in the doc comment. The CPU passes (spans
+    /// of the workspace) and the GPU kernels (device views) declare the same list.
+    /// </summary>
+    public static void BufferFields(SourceWriter w, ModelPlan plan, string viewType, string scratchSummary)
+    {
+        var batchedOutput = Batched(plan.Output);
+        w.Raw($"/// <summary>The inputs, {Batched(plan.Input)}.</summary>");
+        w.Line($"public readonly {viewType} {ContractBuffers.Input};");
+        w.Raw();
+        w.Raw($"/// <summary>The last layer's values before any softmax, {batchedOutput}.</summary>");
+        w.Line($"public readonly {viewType} {ContractBuffers.Logits};");
+        w.Raw();
+        w.Raw($"/// <summary>d(loss)/d(logits), {batchedOutput}.</summary>");
+        w.Line($"public readonly {viewType} {ContractBuffers.LogitsGradient};");
+        foreach (var b in plan.Buffers)
+        {
+            w.Raw();
+            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}, {Batched(b.Shape)}.</summary>");
+            w.Line($"public readonly {viewType} {b.Identifier};");
+        }
+
+        foreach (var b in plan.PassBuffers)
+        {
+            w.Raw();
+            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}.</summary>");
+            w.Line($"public readonly {viewType} {b.Identifier};");
+        }
+
+        w.Raw();
+        w.Raw($"/// <summary>{scratchSummary}</summary>");
+        w.Line($"public readonly {viewType} scratch;");
+    }
+
     public static string Batched(Shape shape) =>
         shape.IsImage ? $"[N, {shape.Height}, {shape.Width}, {shape.Channels}]" : $"[N, {shape.Length}]";
 

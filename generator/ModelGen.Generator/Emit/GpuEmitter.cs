@@ -118,31 +118,7 @@ internal static partial class GpuEmitter
         w.Raw("/// <summary>The buffers of one pass, each [capacity, ...] floats of the device workspace, placed as in CpuPasses.</summary>");
         w.Raw("private readonly struct Buffers");
         w.OpenBrace();
-        w.Raw($"/// <summary>The inputs, {GeneratedCode.Batched(plan.Input)}.</summary>");
-        w.Line($"public readonly {View} {ContractBuffers.Input};");
-        w.Raw();
-        w.Raw($"/// <summary>The last layer's values before any softmax, {GeneratedCode.Batched(plan.Output)}.</summary>");
-        w.Line($"public readonly {View} {ContractBuffers.Logits};");
-        w.Raw();
-        w.Raw($"/// <summary>d(loss)/d(logits), {GeneratedCode.Batched(plan.Output)}.</summary>");
-        w.Line($"public readonly {View} {ContractBuffers.LogitsGradient};");
-        foreach (var b in plan.Buffers)
-        {
-            w.Raw();
-            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}, {GeneratedCode.Batched(b.Shape)}.</summary>");
-            w.Line($"public readonly {View} {b.Identifier};");
-        }
-
-        foreach (var b in plan.PassBuffers)
-        {
-            w.Raw();
-            w.Raw($"/// <summary>{SourceWriter.Xml(b.Description)}.</summary>");
-            w.Line($"public readonly {View} {b.Identifier};");
-        }
-
-        w.Raw();
-        w.Raw("/// <summary>Partial sums of the parameter gradients, [slices, layer parameters].</summary>");
-        w.Line($"public readonly {View} scratch;");
+        GeneratedCode.BufferFields(w, plan, View, "Partial sums of the parameter gradients, [slices, layer parameters].");
         w.Raw();
         w.Line($"public Buffers(in {Batch} batch)");
         w.OpenBrace();
