@@ -42,14 +42,8 @@ public sealed class PackageUnderTest : IDisposable
     /// <summary>Path of ModelGen.{Version}.nupkg.</summary>
     public string NupkgPath => Require($"ModelGen.{Version}.nupkg");
 
-    /// <summary>Path of the optional GPU package ModelGen.Gpu.{Version}.nupkg.</summary>
-    public string GpuNupkgPath => Require($"ModelGen.Gpu.{Version}.nupkg");
-
-    /// <summary>Path of the optional image-folder package ModelGen.Vision.{Version}.nupkg.</summary>
-    public string VisionNupkgPath => Require($"ModelGen.Vision.{Version}.nupkg");
-
-    /// <summary>Path of the optional plotting package ModelGen.Plotting.{Version}.nupkg.</summary>
-    public string PlottingNupkgPath => Require($"ModelGen.Plotting.{Version}.nupkg");
+    /// <summary>Path of an optional package ModelGen.{suffix}.{Version}.nupkg (Gpu, Vision, Plotting).</summary>
+    public string OptionalNupkgPath(string suffix) => Require($"ModelGen.{suffix}.{Version}.nupkg");
 
     /// <summary>Path of the symbols package ModelGen.{Version}.snupkg.</summary>
     public string SymbolsPath => Require($"ModelGen.{Version}.snupkg");
